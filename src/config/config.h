@@ -1,0 +1,109 @@
+// The proxy's configuration: immutable structs parsed and validated from YAML.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+
+namespace sluice::config {
+
+using Millis = std::chrono::milliseconds;
+
+// "host:port"; host is an IPv4 literal, a bracketed IPv6 literal or a name.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const;
+  bool operator==(const HostPort&) const = default;
+};
+
+struct Endpoint {
+  HostPort address;
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct Cluster {
+  std::string name;
+  std::string policy = "round_robin";  // the only policy so far
+  std::vector<Endpoint> endpoints;
+  // Upstream HTTP/2 connections per endpoint and per worker, opened when every open one is at
+  // the backend's SETTINGS_MAX_CONCURRENT_STREAMS.
+  uint32_t max_connections_per_endpoint = 8;
+  // Calls that wait for a free stream slot, per endpoint and worker; beyond that: UNAVAILABLE.
+  uint32_t max_pending_calls = 4096;
+  Millis connect_timeout{2000};
+  // How long a call may wait for a free stream slot before it fails with UNAVAILABLE.
+  Millis pending_timeout{5000};
+};
+
+struct RouteMatch {
+  std::string service;    // fully qualified gRPC service, "pkg.Svc"; "" or "*" = any service
+  std::string method;     // "" = any method of the service
+  std::string authority;  // "" = any :authority
+};
+
+struct Route {
+  RouteMatch match;
+  std::string cluster;
+};
+
+struct Listener {
+  std::string name;
+  HostPort address;
+};
+
+struct Admin {
+  bool enabled = true;
+  HostPort address{"127.0.0.1", 9901};
+};
+
+struct Http2 {
+  // Per-stream receive window we advertise on both sides; it bounds the bytes buffered per
+  // stream and direction, since we only open the window once the other side took the bytes.
+  uint32_t stream_window = 1u << 20;
+  // Per-connection receive window; bounds what one connection can have buffered in total.
+  uint32_t connection_window = 16u << 20;
+  uint32_t max_concurrent_streams = 1000;  // advertised to downstream clients
+  uint32_t max_header_list_size = 16384;
+};
+
+struct Config {
+  std::string source;  // file name the config came from ("<flags>" for the quick mode)
+  uint32_t workers = 0;  // 0 = number of cores
+  Millis drain_timeout{10000};
+  std::vector<Listener> listeners;
+  std::vector<Route> routes;
+  std::vector<Cluster> clusters;
+  Admin admin;
+  Http2 http2;
+
+  const Cluster* find_cluster(std::string_view name) const;
+};
+
+// A config error names the file, the line and column (1-based, 0 when unknown) and the field
+// (a dotted path such as "clusters[1].endpoints[0]").
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string field;
+  std::string message;
+  // "file:line:column: field: message"
+  std::string to_string() const;
+};
+
+Expected<Config, ConfigError> parse_config_file(const std::string& path);
+Expected<Config, ConfigError> parse_config_string(std::string_view yaml, std::string_view file);
+
+// Parses "host:port" / "[v6]:port"; used by the YAML parser and the command-line quick mode.
+Expected<HostPort, std::string> parse_host_port(std::string_view text);
+
+// The quick mode: one listener, one catch-all route, one round-robin cluster "default".
+Expected<Config, ConfigError> quick_config(std::string_view listen,
+                                           const std::vector<std::string>& upstreams);
+
+}  // namespace sluice::config

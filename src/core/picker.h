@@ -1,0 +1,60 @@
+// A Picker chooses the endpoint of one call. Policies publish pickers built from an immutable
+// EndpointSet; a picker lives on one worker and is used without locks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/endpoint_set.h"
+
+namespace sluice::core {
+
+// Endpoints a call already tried (by index into the EndpointSet), so a transparent retry goes
+// elsewhere. Small and fixed: a call is re-picked a handful of times at most.
+class TriedSet {
+ public:
+  static constexpr size_t kMax = 8;
+  void add(size_t index);
+  bool contains(size_t index) const;
+  size_t size() const { return n_; }
+
+ private:
+  size_t items_[kMax] = {};
+  size_t n_ = 0;
+};
+
+struct PickComplete {
+  size_t index;  // into EndpointSet::endpoints
+};
+struct PickFail {
+  std::string reason;  // becomes the grpc-message of an UNAVAILABLE status
+};
+using PickResult = std::variant<PickComplete, PickFail>;
+
+class Picker {
+ public:
+  virtual ~Picker() = default;
+  virtual PickResult pick(const TriedSet& tried) = 0;
+};
+
+// Round robin over all endpoints, starting at `start` (workers start at random offsets so
+// they do not all hit endpoint 0 first). Skips tried endpoints while untried ones remain.
+class RoundRobinPicker final : public Picker {
+ public:
+  RoundRobinPicker(EndpointSetPtr set, uint64_t start);
+  PickResult pick(const TriedSet& tried) override;
+
+ private:
+  EndpointSetPtr set_;
+  size_t next_;
+};
+
+// Builds the picker for a policy name ("round_robin"); nullptr for an unknown policy (the
+// config validator rejects those first).
+class Random;
+std::unique_ptr<Picker> make_picker(const std::string& policy, EndpointSetPtr set, Random& random);
+
+}  // namespace sluice::core
