@@ -72,7 +72,7 @@ struct Http2 {
 };
 
 struct Config {
-  std::string source;  // file name the config came from ("<flags>" for the quick mode)
+  std::string source;    // file name the config came from ("<flags>" for the quick mode)
   uint32_t workers = 0;  // 0 = number of cores
   Millis drain_timeout{10000};
   std::vector<Listener> listeners;

@@ -17,6 +17,7 @@ namespace sluice::core {
 class TriedSet {
  public:
   static constexpr size_t kMax = 8;
+  // Ignores duplicates; once kMax distinct indices are held, further ones are dropped.
   void add(size_t index);
   bool contains(size_t index) const;
   size_t size() const { return n_; }
@@ -40,8 +41,11 @@ class Picker {
   virtual PickResult pick(const TriedSet& tried) = 0;
 };
 
-// Round robin over all endpoints, starting at `start` (workers start at random offsets so
-// they do not all hit endpoint 0 first). Skips tried endpoints while untried ones remain.
+// Round robin over all endpoints, starting at `start % size` (workers start at random offsets
+// so they do not all hit endpoint 0 first). Skips tried endpoints while untried ones remain;
+// once every endpoint was tried it returns the next one in order anyway (a retry may go back
+// to an endpoint rather than fail). The rotation continues after the endpoint chosen.
+// An empty (or null) set yields PickFail{"no endpoints"}.
 class RoundRobinPicker final : public Picker {
  public:
   RoundRobinPicker(EndpointSetPtr set, uint64_t start);
@@ -49,7 +53,8 @@ class RoundRobinPicker final : public Picker {
 
  private:
   EndpointSetPtr set_;
-  size_t next_;
+  size_t count_;  // set_->endpoints.size(), cached for the hot path
+  size_t next_;   // always < count_ (or 0 when empty)
 };
 
 // Builds the picker for a policy name ("round_robin"); nullptr for an unknown policy (the

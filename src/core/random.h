@@ -9,7 +9,7 @@ class Random {
  public:
   virtual ~Random() = default;
   virtual uint64_t next() = 0;
-  // Uniform in [0, n); n > 0.
+  // Uniform in [0, n) without modulo bias (Lemire). n > 0; returns 0 for n <= 1.
   uint64_t below(uint64_t n);
 };
 

@@ -1,0 +1,56 @@
+// Pieces shared by the call handlers: metadata echo, response payloads, requested status, and a
+// cancellable timer that needs no thread of its own.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/server_context.h>
+
+#include "sluice/test/v1/test.pb.h"
+
+namespace sluice::testserver {
+
+using sluice::test::v1::CallRequest;
+using sluice::test::v1::CallResponse;
+
+// Adds `x-backend-id` and the echo of every non-reserved client metadata key K (all values, in
+// order) to the initial metadata, and "x-trailer-" + K plus `x-backend-id-trailer` to the
+// trailing metadata. A Trailers-Only reply has no initial metadata (gRPC core only sends one
+// when none was added), so then everything goes to the trailers.
+void add_call_metadata(grpc::CallbackServerContext* ctx, std::string_view backend_id,
+                       bool trailers_only);
+
+// The reply is Trailers-Only when a non-OK status comes before any response.
+inline bool wants_trailers_only(const CallRequest& req) {
+  return req.status_code() != 0 && req.response_count() == 0;
+}
+
+// OK, or the status the request asked to finish with.
+grpc::Status requested_status(const CallRequest& req);
+
+// Fills payload (echo or `response_size` pattern bytes), backend_id and seq.
+void fill_response(const CallRequest& req, std::string_view backend_id, uint64_t seq,
+                   CallResponse* out);
+
+// Runs a callback after a delay on gRPC's timer (grpc::Alarm), so thousands of delayed calls
+// cost no threads. cancel() makes the pending callback (and any later one) run with false.
+// The callback never runs inline in after() unless the timer was already cancelled.
+class CallTimer {
+ public:
+  void after(std::chrono::milliseconds delay, std::function<void(bool)> fn);
+  void cancel();
+
+ private:
+  std::mutex mu_;
+  bool cancelled_ = false;
+  // Shared so cancel() can call Cancel() outside the lock while after() replaces the alarm.
+  std::shared_ptr<grpc::Alarm> alarm_;
+};
+
+}  // namespace sluice::testserver

@@ -1,0 +1,27 @@
+// What every call of the test service shares: counters, the backend id, the health service.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include "server_stats.h"
+
+namespace sluice::testserver {
+
+struct ServiceEnv {
+  ServerStats stats;
+  // Both are set once, right after the server is bound (the id may name the bound port) and
+  // before the listening line is printed, so no client can call before they are set.
+  std::atomic<const std::string*> backend_id{nullptr};
+  std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+
+  std::string_view id() const {
+    const std::string* id = backend_id.load(std::memory_order_acquire);
+    return id == nullptr ? std::string_view() : std::string_view(*id);
+  }
+};
+
+}  // namespace sluice::testserver

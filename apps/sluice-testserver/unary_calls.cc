@@ -1,0 +1,140 @@
+// Unary and ClientStream: calls with a single response.
+#include <chrono>
+
+#include "call_support.h"
+#include "calls.h"
+
+namespace sluice::testserver {
+namespace {
+
+const grpc::Status kCancelled(grpc::StatusCode::CANCELLED, "cancelled");
+
+// Finishes a single-response call as `params` asks: a non-OK status (after the headers unless
+// Trailers-Only was asked for), else one response. A template because the unary and the read
+// reactor share these members but no base class.
+template <class Reactor>
+void finish_single(Reactor* reactor, const CallRequest& params, std::string_view backend_id,
+                   CallResponse* response) {
+  const grpc::Status status = requested_status(params);
+  if (!status.ok()) {
+    if (!wants_trailers_only(params)) reactor->StartSendInitialMetadata();
+    reactor->Finish(status);
+    return;
+  }
+  fill_response(params, backend_id, 0, response);
+  reactor->Finish(grpc::Status::OK);
+}
+
+class UnaryCall final : public grpc::ServerUnaryReactor {
+ public:
+  UnaryCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, const CallRequest* request,
+            CallResponse* response)
+      : env_(env), request_(*request), response_(response) {
+    env_.stats.call_started("Unary");
+    add_call_metadata(ctx, env_.id(), wants_trailers_only(request_));
+    if (request_.delay_ms() == 0) {
+      respond(true);
+    } else {
+      timer_.after(std::chrono::milliseconds(request_.delay_ms()),
+                   [this](bool ok) { respond(ok); });
+    }
+  }
+
+  void OnCancel() override {
+    env_.stats.call_cancelled();
+    timer_.cancel();
+  }
+  void OnDone() override {
+    env_.stats.call_done();
+    delete this;
+  }
+
+ private:
+  void respond(bool ok) {
+    if (!ok) {
+      Finish(kCancelled);
+      return;
+    }
+    finish_single(this, request_, env_.id(), response_);
+  }
+
+  ServiceEnv& env_;
+  const CallRequest& request_;  // owned by gRPC until OnDone
+  CallResponse* response_;
+  CallTimer timer_;
+};
+
+// Reads every request, then answers once with the parameters of the first request and the
+// payload bytes received in request_bytes.
+class ClientStreamCall final : public grpc::ServerReadReactor<CallRequest> {
+ public:
+  ClientStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, CallResponse* response)
+      : env_(env), ctx_(ctx), response_(response) {
+    env_.stats.call_started("ClientStream");
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      request_bytes_ += request_.payload().size();
+      if (!have_params_) {
+        params_ = std::move(request_);
+        have_params_ = true;
+      }
+      StartRead(&request_);
+      return;
+    }
+    // The client half-closed (or the call died; then writing fails and OnCancel ran).
+    response_->set_request_bytes(request_bytes_);
+    add_call_metadata(ctx_, env_.id(), wants_trailers_only(params_));
+    if (params_.delay_ms() == 0) {
+      respond(true);
+    } else {
+      timer_.after(std::chrono::milliseconds(params_.delay_ms()), [this](bool ok) { respond(ok); });
+    }
+  }
+
+  void OnCancel() override {
+    env_.stats.call_cancelled();
+    timer_.cancel();
+  }
+  void OnDone() override {
+    env_.stats.call_done();
+    delete this;
+  }
+
+ private:
+  void respond(bool ok);
+
+  ServiceEnv& env_;
+  grpc::CallbackServerContext* ctx_;
+  CallResponse* response_;
+  CallRequest request_;
+  CallRequest params_;
+  bool have_params_ = false;
+  uint64_t request_bytes_ = 0;
+  CallTimer timer_;
+};
+
+void ClientStreamCall::respond(bool ok) {
+  if (!ok) {
+    Finish(kCancelled);
+    return;
+  }
+  finish_single(this, params_, env_.id(), response_);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* start_unary(ServiceEnv& env, grpc::CallbackServerContext* ctx,
+                                      const CallRequest* request, CallResponse* response) {
+  return new UnaryCall(env, ctx, request, response);
+}
+
+grpc::ServerReadReactor<CallRequest>* start_client_stream(ServiceEnv& env,
+                                                          grpc::CallbackServerContext* ctx,
+                                                          CallResponse* response) {
+  return new ClientStreamCall(env, ctx, response);
+}
+
+}  // namespace sluice::testserver

@@ -1,0 +1,103 @@
+#include "config/scalars.h"
+
+#include <limits>
+
+namespace sluice::config {
+namespace {
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// Splits "123abc" into the leading digits and the rest.
+std::pair<std::string_view, std::string_view> split_digits(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  return {text.substr(0, i), text.substr(i)};
+}
+
+// Multiplies with an overflow check; the callers' ranges are far below 2^64.
+bool checked_multiply(uint64_t a, uint64_t b, uint64_t* out) {
+  if (b != 0 && a > std::numeric_limits<uint64_t>::max() / b) return false;
+  *out = a * b;
+  return true;
+}
+
+}  // namespace
+
+Expected<uint64_t, std::string> parse_uint(std::string_view text) {
+  if (text.empty()) return Unexpected<std::string>("expected an integer, got nothing");
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return Unexpected<std::string>("expected a non-negative integer, got " + quoted(text));
+    }
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      return Unexpected<std::string>("integer " + quoted(text) + " is too large");
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+Expected<uint64_t, std::string> parse_size(std::string_view text) {
+  const auto [digits, suffix] = split_digits(text);
+  const std::string usage = "expected a size such as 65536, 64KiB or 16MiB, got " + quoted(text);
+  if (digits.empty()) return Unexpected<std::string>(usage);
+  uint64_t unit = 0;
+  if (suffix.empty()) {
+    unit = 1;
+  } else if (suffix == "KiB") {
+    unit = uint64_t{1} << 10;
+  } else if (suffix == "MiB") {
+    unit = uint64_t{1} << 20;
+  } else if (suffix == "GiB") {
+    unit = uint64_t{1} << 30;
+  } else {
+    return Unexpected<std::string>(usage);
+  }
+  auto count = parse_uint(digits);
+  if (!count) return Unexpected<std::string>(count.error());
+  uint64_t bytes = 0;
+  if (!checked_multiply(*count, unit, &bytes)) {
+    return Unexpected<std::string>("size " + quoted(text) + " is too large");
+  }
+  return bytes;
+}
+
+Expected<Millis, std::string> parse_duration(std::string_view text) {
+  const auto [digits, unit] = split_digits(text);
+  const std::string usage =
+      "expected a duration such as 500ms, 10s, 2m or 1h (a plain integer means ms), got " +
+      quoted(text);
+  if (digits.empty()) return Unexpected<std::string>(usage);
+  uint64_t unit_ms = 0;
+  if (unit.empty() || unit == "ms") {
+    unit_ms = 1;
+  } else if (unit == "s") {
+    unit_ms = 1000;
+  } else if (unit == "m") {
+    unit_ms = 60 * 1000;
+  } else if (unit == "h") {
+    unit_ms = 60 * 60 * 1000;
+  } else {
+    return Unexpected<std::string>(usage);
+  }
+  auto count = parse_uint(digits);
+  if (!count) return Unexpected<std::string>(count.error());
+  uint64_t ms = 0;
+  const uint64_t max_ms = static_cast<uint64_t>(kMaxDuration.count());
+  if (!checked_multiply(*count, unit_ms, &ms) || ms > max_ms) {
+    return Unexpected<std::string>("duration " + quoted(text) +
+                                   " is longer than the maximum 8760h");
+  }
+  if (ms == 0) return Unexpected<std::string>("duration must be positive, got " + quoted(text));
+  return Millis(static_cast<int64_t>(ms));
+}
+
+Expected<bool, std::string> parse_bool(std::string_view text) {
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  return Unexpected<std::string>("expected true or false, got " + quoted(text));
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,446 @@
+#include "config/yaml_reader.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include "config/scalars.h"
+
+namespace sluice::config {
+namespace {
+
+using MaybeError = std::optional<ConfigError>;
+using FieldReader = std::function<MaybeError(const YAML::Node& value, const std::string& path)>;
+
+struct FieldRule {
+  std::string_view key;
+  FieldReader read;
+  bool required = false;
+};
+
+constexpr uint64_t kMaxWorkers = 256;
+constexpr uint64_t kMinWindow = 65535;  // RFC 9113 default window; smaller ones only slow calls
+constexpr uint64_t kMaxWindow = (uint64_t{1} << 31) - 1;
+constexpr uint64_t kMinHeaderListSize = 1024;
+constexpr uint64_t kMaxConnectionsPerEndpoint = 1024;
+constexpr uint64_t kMaxPendingCalls = 1000000;
+
+SourcePos position_of(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "\"" + node.Scalar() + "\"";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "an undefined value";
+  }
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown key "lisenters" (did you mean "listeners"?)", else the list of keys allowed there.
+std::string unknown_key_message(std::string_view key, const std::vector<FieldRule>& rules) {
+  std::string message = "unknown key " + quoted(key);
+  if (key.size() <= 64) {  // bounds the distance computation on hostile input
+    for (const FieldRule& rule : rules) {
+      if (edit_distance(key, rule.key) <= 2)
+        return message + " (did you mean " + quoted(rule.key) + "?)";
+    }
+  }
+  message += " (expected one of:";
+  for (const FieldRule& rule : rules) message += " " + std::string(rule.key);
+  return message + ")";
+}
+
+// Assigns an Expected's value to `out`, or hands back its error.
+template <class T, class U>
+MaybeError assign(Expected<T, ConfigError> result, U& out) {
+  if (!result) return result.error();
+  out = static_cast<U>(*result);
+  return std::nullopt;
+}
+
+bool is_service_name(std::string_view name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
+  });
+}
+
+bool is_method_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool is_authority(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+enum class PortZero { kAllowed, kRejected };
+
+class Reader {
+ public:
+  explicit Reader(Locations& where) : where_(where) {}
+
+  Expected<Config, ConfigError> read(const YAML::Node& root) {
+    Config config;
+    config.source = where_.file();
+    const std::vector<FieldRule> rules = {
+        {"workers",
+         [&](const YAML::Node& v, const std::string& p) {
+           return assign(number(v, p, 0, kMaxWorkers), config.workers);
+         }},
+        {"drain_timeout",
+         [&](const YAML::Node& v, const std::string& p) {
+           return assign(duration(v, p), config.drain_timeout);
+         }},
+        {"admin",
+         [&](const YAML::Node& v, const std::string& p) { return read_admin(v, p, config.admin); }},
+        {"http2",
+         [&](const YAML::Node& v, const std::string& p) { return read_http2(v, p, config.http2); }},
+        {"listeners",
+         [&](const YAML::Node& v, const std::string& p) {
+           return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
+             return read_listener(item, item_path, config.listeners.emplace_back());
+           });
+         }},
+        {"routes",
+         [&](const YAML::Node& v, const std::string& p) {
+           return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
+             return read_route(item, item_path, config.routes.emplace_back());
+           });
+         }},
+        {"clusters",
+         [&](const YAML::Node& v, const std::string& p) {
+           return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
+             return read_cluster(item, item_path, config.clusters.emplace_back());
+           });
+         }},
+    };
+    if (auto error = read_mapping(root, "", rules)) return Unexpected<ConfigError>(*error);
+    return config;
+  }
+
+ private:
+  ConfigError error_at(const YAML::Node& node, const std::string& path, std::string message) {
+    const SourcePos pos = node.IsNull() && null_value_pos_ ? *null_value_pos_ : position_of(node);
+    return ConfigError{where_.file(), pos.line, pos.column, path, std::move(message)};
+  }
+
+  // Reads a mapping whose keys must all be in `rules`; a null node counts as an empty mapping.
+  MaybeError read_mapping(const YAML::Node& node, const std::string& path,
+                          const std::vector<FieldRule>& rules) {
+    if (!node.IsNull() && !node.IsMap()) {
+      return error_at(node, path, "expected a mapping of keys to values, got " + describe(node));
+    }
+    std::set<std::string, std::less<>> seen;
+    if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node key_node = it->first;  // copies: `it->` yields a temporary
+        const YAML::Node value = it->second;
+        if (!key_node.IsScalar()) {
+          return error_at(key_node, path, "keys must be plain strings, got " + describe(key_node));
+        }
+        const std::string& key = key_node.Scalar();
+        const std::string field = child_path(path, key);
+        auto rule = std::find_if(rules.begin(), rules.end(),
+                                 [&](const FieldRule& r) { return r.key == key; });
+        if (rule == rules.end()) return error_at(key_node, field, unknown_key_message(key, rules));
+        if (!seen.insert(key).second)
+          return error_at(key_node, field, "duplicate key " + quoted(key));
+        // yaml-cpp marks an empty value where the next token starts, often on the next line;
+        // its key is the better place to point at.
+        null_value_pos_.reset();
+        if (value.IsNull()) null_value_pos_ = position_of(key_node);
+        where_.record(field, value.IsNull() ? *null_value_pos_ : position_of(value));
+        if (auto error = rule->read(value, field)) return error;
+      }
+    }
+    for (const FieldRule& rule : rules) {
+      if (rule.required && !seen.contains(rule.key)) {
+        return error_at(node, child_path(path, rule.key),
+                        "missing required field " + quoted(rule.key));
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Reads a list; a null node counts as an empty list.
+  MaybeError read_list(const YAML::Node& node, const std::string& path,
+                       const FieldReader& read_item) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsSequence()) return error_at(node, path, "expected a list, got " + describe(node));
+    size_t index = 0;
+    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+      const std::string item_path = path + "[" + std::to_string(index) + "]";
+      const YAML::Node item = *it;
+      where_.record(item_path, position_of(item));
+      if (auto error = read_item(item, item_path)) return error;
+    }
+    return std::nullopt;
+  }
+
+  Expected<std::string, ConfigError> scalar(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+      return Unexpected<ConfigError>(
+          error_at(node, path, "expected a value, got " + describe(node)));
+    }
+    return node.Scalar();
+  }
+
+  Expected<std::string, ConfigError> name(const YAML::Node& node, const std::string& path) {
+    auto text = scalar(node, path);
+    if (text && text->empty()) {
+      return Unexpected<ConfigError>(error_at(node, path, "must not be empty"));
+    }
+    return text;
+  }
+
+  Expected<uint64_t, ConfigError> number(const YAML::Node& node, const std::string& path,
+                                         uint64_t min, uint64_t max) {
+    return in_range(node, path, parse_uint, min, max);
+  }
+
+  Expected<uint64_t, ConfigError> size(const YAML::Node& node, const std::string& path,
+                                       uint64_t min, uint64_t max) {
+    return in_range(node, path, parse_size, min, max);
+  }
+
+  Expected<uint64_t, ConfigError> in_range(
+      const YAML::Node& node, const std::string& path,
+      Expected<uint64_t, std::string> (*parse)(std::string_view), uint64_t min, uint64_t max) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    auto value = parse(*text);
+    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
+    if (*value < min || *value > max) {
+      return Unexpected<ConfigError>(error_at(node, path,
+                                              "must be between " + std::to_string(min) + " and " +
+                                                  std::to_string(max) + ", got " + *text));
+    }
+    return *value;
+  }
+
+  Expected<Millis, ConfigError> duration(const YAML::Node& node, const std::string& path) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    auto value = parse_duration(*text);
+    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
+    return *value;
+  }
+
+  Expected<bool, ConfigError> boolean(const YAML::Node& node, const std::string& path) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    auto value = parse_bool(*text);
+    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
+    return *value;
+  }
+
+  Expected<HostPort, ConfigError> address(const YAML::Node& node, const std::string& path,
+                                          PortZero port_zero) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    auto value = parse_host_port(*text);
+    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
+    if (value->port == 0 && port_zero == PortZero::kRejected) {
+      return Unexpected<ConfigError>(
+          error_at(node, path, "port 0 is only allowed for listeners and the admin endpoint"));
+    }
+    return *value;
+  }
+
+  MaybeError read_admin(const YAML::Node& node, const std::string& path, Admin& admin) {
+    return read_mapping(
+        node, path,
+        {{"enabled", [&](const YAML::Node& v,
+                         const std::string& p) { return assign(boolean(v, p), admin.enabled); }},
+         {"address", [&](const YAML::Node& v, const std::string& p) {
+            return assign(address(v, p, PortZero::kAllowed), admin.address);
+          }}});
+  }
+
+  MaybeError read_http2(const YAML::Node& node, const std::string& path, Http2& http2) {
+    return read_mapping(
+        node, path,
+        {{"stream_window",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(size(v, p, kMinWindow, kMaxWindow), http2.stream_window);
+          }},
+         {"connection_window",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(size(v, p, kMinWindow, kMaxWindow), http2.connection_window);
+          }},
+         {"max_concurrent_streams",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, kMaxWindow), http2.max_concurrent_streams);
+          }},
+         {"max_header_list_size", [&](const YAML::Node& v, const std::string& p) {
+            return assign(size(v, p, kMinHeaderListSize, kMaxWindow), http2.max_header_list_size);
+          }}});
+  }
+
+  MaybeError read_listener(const YAML::Node& node, const std::string& path, Listener& listener) {
+    return read_mapping(node, path,
+                        {{"name",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(name(v, p), listener.name);
+                          },
+                          true},
+                         {"address",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(address(v, p, PortZero::kAllowed), listener.address);
+                          },
+                          true}});
+  }
+
+  MaybeError read_route(const YAML::Node& node, const std::string& path, Route& route) {
+    return read_mapping(
+        node, path,
+        {{"match", [&](const YAML::Node& v,
+                       const std::string& p) { return read_route_match(v, p, route.match); }},
+         {"cluster",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(name(v, p), route.cluster);
+          },
+          true}});
+  }
+
+  MaybeError read_route_match(const YAML::Node& node, const std::string& path, RouteMatch& match) {
+    return read_mapping(
+        node, path,
+        {{"service",
+          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = name(v, p);
+            if (!text) return text.error();
+            if (*text == "*") return std::nullopt;  // any service, stored as ""
+            if (!is_service_name(*text)) {
+              return error_at(v, p,
+                              "invalid service name " + quoted(*text) +
+                                  " (expected a fully qualified name such as pkg.v1.Service, or "
+                                  "\"*\"; put the method in \"method\")");
+            }
+            match.service = *text;
+            return std::nullopt;
+          }},
+         {"method",
+          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = name(v, p);
+            if (!text) return text.error();
+            if (!is_method_name(*text)) {
+              return error_at(v, p, "invalid method name " + quoted(*text));
+            }
+            match.method = *text;
+            return std::nullopt;
+          }},
+         {"authority", [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = name(v, p);
+            if (!text) return text.error();
+            if (!is_authority(*text)) return error_at(v, p, "invalid authority " + quoted(*text));
+            match.authority = *text;
+            return std::nullopt;
+          }}});
+  }
+
+  MaybeError read_cluster(const YAML::Node& node, const std::string& path, Cluster& cluster) {
+    return read_mapping(
+        node, path,
+        {{"name",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(name(v, p), cluster.name);
+          },
+          true},
+         {"policy",
+          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = scalar(v, p);
+            if (!text) return text.error();
+            if (*text != "round_robin") {
+              return error_at(v, p, "unknown policy " + quoted(*text) + " (known: round_robin)");
+            }
+            cluster.policy = *text;
+            return std::nullopt;
+          }},
+         {"endpoints",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
+              return read_endpoint(item, item_path, cluster.endpoints.emplace_back());
+            });
+          }},
+         {"max_connections_per_endpoint",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, kMaxConnectionsPerEndpoint),
+                          cluster.max_connections_per_endpoint);
+          }},
+         {"max_pending_calls",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 0, kMaxPendingCalls), cluster.max_pending_calls);
+          }},
+         {"connect_timeout",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), cluster.connect_timeout);
+          }},
+         {"pending_timeout", [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), cluster.pending_timeout);
+          }}});
+  }
+
+  // An endpoint is "host:port" or a mapping {address: host:port} (room for weights later).
+  MaybeError read_endpoint(const YAML::Node& node, const std::string& path, Endpoint& endpoint) {
+    if (node.IsMap()) {
+      return read_mapping(node, path,
+                          {{"address",
+                            [&](const YAML::Node& v, const std::string& p) {
+                              return assign(address(v, p, PortZero::kRejected), endpoint.address);
+                            },
+                            true}});
+    }
+    return assign(address(node, path, PortZero::kRejected), endpoint.address);
+  }
+
+  Locations& where_;
+  std::optional<SourcePos> null_value_pos_;  // where the empty value being read was written
+};
+
+}  // namespace
+
+Expected<Config, ConfigError> read_config(const YAML::Node& root, Locations& where) {
+  return Reader(where).read(root);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,53 @@
+#include "core/random.h"
+
+namespace sluice::core {
+namespace {
+
+// __extension__: 128-bit products are a GCC/Clang extension that -Wpedantic would reject.
+__extension__ typedef unsigned __int128 Uint128;
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// splitmix64: spreads any seed (even 0) over the whole xoshiro state.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+// Lemire's nearly-divisionless method: unbiased, and the modulo runs only on the rare
+// rejection path.
+uint64_t Random::below(uint64_t n) {
+  if (n <= 1) return 0;  // also keeps n == 0 (a caller bug) from dividing by zero
+  Uint128 m = static_cast<Uint128>(next()) * n;
+  uint64_t low = static_cast<uint64_t>(m);
+  if (low < n) {
+    const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+    while (low < threshold) {
+      m = static_cast<Uint128>(next()) * n;
+      low = static_cast<uint64_t>(m);
+    }
+  }
+  return static_cast<uint64_t>(m >> 64);
+}
+
+FastRandom::FastRandom(uint64_t seed) {
+  for (uint64_t& word : s_) word = splitmix64(seed);
+}
+
+uint64_t FastRandom::next() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+}  // namespace sluice::core

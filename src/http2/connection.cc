@@ -1,0 +1,119 @@
+#include "http2/connection.h"
+
+#include <spdlog/spdlog.h>
+
+namespace sluice::http2 {
+namespace {
+// A write batch: large enough to fill a socket buffer, small enough to stay responsive.
+constexpr size_t kMaxWriteBatch = 128 * 1024;
+}  // namespace
+
+nghttp2_option* make_session_options() {
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  return opt;
+}
+
+Connection::Connection(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+
+Connection::~Connection() {
+  if (session_ != nullptr) nghttp2_session_del(session_);
+}
+
+void Connection::submit_settings(const SessionSettings& s, bool server) {
+  std::vector<nghttp2_settings_entry> iv = {
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, s.stream_window},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s.max_header_list_size},
+  };
+  if (server) {
+    iv.push_back({NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s.max_concurrent_streams});
+  } else {
+    iv.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
+  }
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv.data(), iv.size());
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                        static_cast<int32_t>(s.connection_window));
+}
+
+void Connection::start_io() {
+  io_started_ = true;
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  do_read();
+  flush();
+}
+
+void Connection::request_flush() {
+  if (flush_posted_ || writing_ || closed_ || !io_started_) return;
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
+}
+
+void Connection::do_read() {
+  socket_.async_read_some(
+      asio::buffer(read_buf_), [self = shared_from_this()](asio::error_code ec, size_t n) {
+        if (self->closed_) return;
+        if (ec) {
+          self->finish(ec == asio::error::eof ? "peer closed the connection" : ec.message());
+          return;
+        }
+        ssize_t rv = nghttp2_session_mem_recv(self->session_, self->read_buf_.data(), n);
+        if (rv < 0) {
+          // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
+          self->flush();
+          self->finish(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
+          return;
+        }
+        self->flush();
+        if (!self->closed_) self->do_read();
+      });
+}
+
+void Connection::flush() {
+  if (writing_ || closed_) return;
+  while (write_buf_.size() < kMaxWriteBatch) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      finish(std::string("HTTP/2 send error: ") + nghttp2_strerror(static_cast<int>(n)));
+      return;
+    }
+    if (n == 0) break;
+    write_buf_.insert(write_buf_.end(), data, data + n);
+  }
+  if (write_buf_.empty()) {
+    if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
+      finish("session finished");
+    }
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_buf_),
+                    [self = shared_from_this()](asio::error_code ec, size_t) {
+                      self->writing_ = false;
+                      self->write_buf_.clear();
+                      if (self->closed_) return;
+                      if (ec) {
+                        self->finish(ec.message());
+                        return;
+                      }
+                      self->flush();
+                    });
+}
+
+void Connection::close(std::string reason) { finish(std::move(reason)); }
+
+void Connection::finish(std::string reason) {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  on_closed(reason);
+}
+
+}  // namespace sluice::http2

@@ -1,0 +1,69 @@
+// One HTTP/2 connection: a TCP socket driven by asio and an nghttp2 session. Reads feed the
+// session; frames the session wants to send are written in batches, one write in flight at a
+// time, so a peer that does not read stops us from producing more. Subclasses own the session's
+// callbacks (server or client side).
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <array>
+#include <asio.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::http2 {
+
+// Settings we advertise and the flow-control windows we open (see config::Http2).
+struct SessionSettings {
+  uint32_t stream_window = 1u << 20;
+  uint32_t connection_window = 16u << 20;
+  uint32_t max_concurrent_streams = 1000;
+  uint32_t max_header_list_size = 16384;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket);
+  virtual ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Schedules sending whatever the session has queued (safe inside nghttp2 callbacks).
+  void request_flush();
+  // Closes the socket at once; on_closed() follows.
+  void close(std::string reason);
+  bool closed() const { return closed_; }
+  nghttp2_session* session() const { return session_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ protected:
+  // Starts reading and sends the connection preface/SETTINGS.
+  void start_io();
+  // Called once, when the connection is gone (socket error, EOF, protocol error, close()).
+  virtual void on_closed(const std::string& reason) = 0;
+  // Submits SETTINGS and opens the connection window; call after creating session_.
+  void submit_settings(const SessionSettings& s, bool server);
+
+  nghttp2_session* session_ = nullptr;
+  asio::ip::tcp::socket socket_;
+
+ private:
+  void do_read();
+  void flush();
+  void finish(std::string reason);
+
+  std::array<uint8_t, 32768> read_buf_;
+  std::vector<uint8_t> write_buf_;
+  bool writing_ = false;
+  bool flush_posted_ = false;
+  bool closed_ = false;
+  bool io_started_ = false;
+};
+
+// Creates nghttp2 options shared by both sides: we open windows ourselves, only after the
+// bytes moved on (coupled flow control), so automatic WINDOW_UPDATE is off.
+nghttp2_option* make_session_options();
+
+}  // namespace sluice::http2

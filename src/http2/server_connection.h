@@ -1,0 +1,57 @@
+// The downstream side: an HTTP/2 server connection accepted from a client.
+#pragma once
+
+#include <asio/steady_timer.hpp>
+#include <unordered_map>
+
+#include "http2/connection.h"
+#include "http2/stream.h"
+
+namespace sluice::http2 {
+
+class ServerConnection final : public Connection {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // A new request stream; the returned stream receives its events until on_downstream_closed.
+    virtual ServerStream* new_stream(ServerConnection& conn, int32_t stream_id) = 0;
+    virtual void on_connection_closed(ServerConnection& conn) = 0;
+  };
+
+  static std::shared_ptr<ServerConnection> create(asio::ip::tcp::socket socket,
+                                                  const SessionSettings& settings, Owner& owner);
+  void start() { start_io(); }
+
+  // Response headers; with has_body false they end the stream (a Trailers-Only response).
+  int submit_response(int32_t stream_id, const HeaderBlock& headers, bool has_body);
+  // Only from inside ServerStream::read_response_body, as nghttp2 prescribes for trailers.
+  int submit_trailers(int32_t stream_id, const HeaderBlock& trailers);
+  void resume_response(int32_t stream_id);
+  // Re-opens the receive window by bytes the other side has taken (coupled flow control).
+  void consume(int32_t stream_id, size_t n);
+  void reset_stream(int32_t stream_id, uint32_t error_code);
+  // Graceful shutdown (gRFC A9): GOAWAY with the maximum stream id, a PING round trip, then
+  // GOAWAY with the last stream id actually processed; open streams finish.
+  void begin_shutdown();
+  size_t open_streams() const { return streams_.size(); }
+
+  // nghttp2 callback plumbing (called from the anonymous-namespace callbacks only).
+  ServerStream* begin_stream(int32_t stream_id);
+  void end_stream(int32_t stream_id, ServerStream* stream, uint32_t error_code);
+  void on_ping_ack();
+
+  ServerConnection(asio::ip::tcp::socket socket, Owner& owner);
+
+ private:
+  void on_closed(const std::string& reason) override;
+  void send_final_goaway();
+
+  Owner& owner_;
+  std::unordered_map<int32_t, ServerStream*> streams_;
+  asio::steady_timer shutdown_timer_;
+  bool shutdown_started_ = false;
+  bool final_goaway_sent_ = false;
+};
+
+}  // namespace sluice::http2

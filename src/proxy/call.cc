@@ -1,0 +1,308 @@
+#include "proxy/call.h"
+
+#include <spdlog/spdlog.h>
+
+#include "http2/grpc/path.h"
+#include "proxy/worker.h"
+
+namespace sluice::proxy {
+namespace {
+
+using wire::StatusCode;
+
+// Request bytes kept for a transparent replay on another endpoint (gRPC's default per-call
+// retry buffer is 256 KiB; unary calls are usually far smaller).
+constexpr size_t kReplayLimit = 64 * 1024;
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Call::Call(Worker& worker, http2::ServerConnection& down, int32_t stream_id)
+    : worker_(worker), down_(down), down_id_(stream_id), start_(std::chrono::steady_clock::now()) {
+  add(worker_.stats().calls_in_flight, 1);
+}
+
+Call::~Call() { add(worker_.stats().calls_in_flight, -1); }
+
+void Call::on_request_headers(bool end_stream) {
+  request_headers_ = std::move(incoming_headers());
+  request_ended_ = end_stream;
+  const auto method = request_headers_.find(":method");
+  if (method != "POST") {
+    fail(StatusCode::kInternal,
+         "gRPC requires POST, got " + std::string(method.value_or("no :method")), 405);
+    return;
+  }
+  const auto content_type = request_headers_.find("content-type").value_or("");
+  if (!starts_with(content_type, "application/grpc")) {
+    fail(StatusCode::kInternal,
+         "content-type \"" + std::string(content_type) + "\" is not application/grpc", 415);
+    return;
+  }
+  const auto path = request_headers_.find(":path").value_or("");
+  auto parsed = wire::parse_method_path(path);
+  if (!parsed) {
+    fail(StatusCode::kUnimplemented, "malformed :path \"" + std::string(path) + "\"");
+    return;
+  }
+  const Snapshot& snap = worker_.snapshot();
+  auto cluster = snap.router.route(parsed->service, parsed->method,
+                                   request_headers_.find(":authority").value_or(""));
+  if (!cluster) {
+    fail(StatusCode::kUnimplemented, "no route for " + std::string(path));
+    return;
+  }
+  cluster_ = &worker_.cluster(*cluster);
+  route_upstream();
+}
+
+void Call::route_upstream() {
+  const auto& name = cluster_->snapshot->config.name;
+  while (true) {
+    auto picked = cluster_->picker->pick(tried_);
+    if (auto* f = std::get_if<core::PickFail>(&picked)) {
+      fail(StatusCode::kUnavailable, "cluster " + name + ": " + f->reason);
+      return;
+    }
+    size_t index = std::get<core::PickComplete>(picked).index;
+    if (tried_.contains(index) || tried_.size() == core::TriedSet::kMax) {
+      fail(StatusCode::kUnavailable,
+           "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
+      return;
+    }
+    tried_.add(index);
+    endpoint_ = index;
+    UpstreamPool& pool = *cluster_->pools[index];
+    queued_in_ = &pool;  // until attach() says otherwise
+    auto assigned = pool.assign(this);
+    if (assigned) return;
+    queued_in_ = nullptr;
+    last_error_ = assigned.error();
+  }
+}
+
+void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
+  queued_in_ = nullptr;
+  up_ = conn;
+  upstream_deferred_ = false;
+  EndpointStats& es = endpoint_stats();
+  // gRPC requests always carry a body (possibly empty, closed by END_STREAM on DATA).
+  auto id = conn->submit_request(request_headers_, /*has_body=*/true, this);
+  if (!id) {
+    up_.reset();
+    last_error_ = es.address + ": " + id.error();
+    route_upstream();
+    return;
+  }
+  up_id_ = *id;
+  add(es.in_flight, 1);
+  attached_ = true;
+}
+
+EndpointStats& Call::endpoint_stats() { return *cluster_->snapshot->stats->endpoints[endpoint_]; }
+
+void Call::on_pool_failure(const std::string& reason) {
+  queued_in_ = nullptr;
+  last_error_ = reason;
+  route_upstream();
+}
+
+void Call::on_request_data(const uint8_t* data, size_t len) {
+  if (response_done_ && !up_) {
+    down_.consume(down_id_, len);  // the call is over; drop what the client still sends
+    return;
+  }
+  request_body_.append(data, len);
+  if (up_ && upstream_deferred_) {
+    upstream_deferred_ = false;
+    up_->resume_request(up_id_);
+  }
+}
+
+void Call::on_request_end() {
+  request_ended_ = true;
+  if (up_ && upstream_deferred_) {
+    upstream_deferred_ = false;
+    up_->resume_request(up_id_);
+  }
+}
+
+http2::BodyRead Call::read_request_body(uint8_t* buf, size_t len) {
+  size_t n = request_body_.read(buf, len);
+  if (n > 0) {
+    keep_for_replay(buf, n);
+    down_.consume(down_id_, n);
+  }
+  if (request_body_.empty() && request_ended_) return {http2::BodyRead::Kind::kEnd, n};
+  if (n > 0) return {http2::BodyRead::Kind::kData, n};
+  upstream_deferred_ = true;
+  return {http2::BodyRead::Kind::kDeferred, 0};
+}
+
+void Call::keep_for_replay(const uint8_t* data, size_t n) {
+  if (!replayable_) return;
+  if (replay_.size() + n > kReplayLimit) {
+    replayable_ = false;
+    std::string().swap(replay_);
+    return;
+  }
+  replay_.append(reinterpret_cast<const char*>(data), n);
+}
+
+void Call::on_response_headers(bool end_stream) {
+  http2::HeaderBlock& headers = incoming_response_headers();
+  replayable_ = false;  // committed: the backend answered
+  std::string().swap(replay_);
+  if (response_done_) return;
+  response_started_ = true;
+  if (end_stream) {  // Trailers-Only stays Trailers-Only
+    record_status(headers);
+    response_done_ = true;
+    down_.submit_response(down_id_, headers, /*has_body=*/false);
+  } else {
+    down_.submit_response(down_id_, headers, /*has_body=*/true);
+  }
+  headers.clear();
+}
+
+void Call::on_response_data(const uint8_t* data, size_t len) {
+  if (response_done_) {
+    up_->consume(up_id_, len);
+    return;
+  }
+  response_body_.append(data, len);
+  down_.resume_response(down_id_);
+}
+
+void Call::on_response_trailers() {
+  trailers_ = std::move(incoming_response_headers());
+  record_status(trailers_);
+  response_trailers_ = true;
+  down_.resume_response(down_id_);
+}
+
+void Call::on_response_end() {
+  response_eof_ = true;
+  down_.resume_response(down_id_);
+}
+
+http2::BodyRead Call::read_response_body(uint8_t* buf, size_t len) {
+  size_t n = response_body_.read(buf, len);
+  if (n > 0 && up_) up_->consume(up_id_, n);
+  if (response_body_.empty()) {
+    if (response_trailers_) {
+      response_done_ = true;
+      down_.submit_trailers(down_id_, trailers_);
+      return {http2::BodyRead::Kind::kEndWithTrailers, n};
+    }
+    if (response_eof_) {
+      response_done_ = true;
+      return {http2::BodyRead::Kind::kEnd, n};
+    }
+    if (n == 0) return {http2::BodyRead::Kind::kDeferred, 0};
+  }
+  return {http2::BodyRead::Kind::kData, n};
+}
+
+void Call::record_status(const http2::HeaderBlock& block) {
+  if (auto s = block.find("grpc-status")) {
+    status_ = wire::parse_grpc_status(*s).value_or(StatusCode::kUnknown);
+  } else if (auto h = block.find(":status")) {
+    status_ = wire::status_from_http(std::atoi(std::string(*h).c_str()));
+  } else {
+    status_ = StatusCode::kUnknown;
+  }
+}
+
+void Call::on_upstream_closed(uint32_t error_code, bool processed) {
+  up_.reset();
+  EndpointStats& es = endpoint_stats();
+  add(es.in_flight, -1);
+  spdlog::debug("call {}: upstream {} closed: error {} processed {}", down_id_, es.address,
+                error_code, processed);
+  if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) return;
+  if (error_code == 0) error_code = http2::kConnectionLost;  // closed without an end: treat as lost
+  if (!processed && !response_started_ && replayable_ && !response_done_) {
+    // The backend never saw it: replay on another endpoint, transparently.
+    http2::ByteQueue again;
+    again.append(reinterpret_cast<const uint8_t*>(replay_.data()), replay_.size());
+    std::string rest(request_body_.size(), '\0');
+    request_body_.read(reinterpret_cast<uint8_t*>(rest.data()), rest.size());
+    again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+    request_body_ = std::move(again);
+    replay_.clear();
+    last_error_ = es.address + (error_code == http2::kConnectionLost ? ": connection lost"
+                                                                     : ": stream refused");
+    route_upstream();
+    return;
+  }
+  if (response_done_) return;
+  if (!response_started_) {
+    if (error_code == http2::kConnectionLost) {
+      fail(StatusCode::kUnavailable, "upstream " + es.address + ": connection lost");
+    } else {
+      fail(wire::status_from_rst_stream(error_code),
+           "upstream " + es.address + " reset the stream (HTTP/2 error " +
+               std::to_string(error_code) + ")");
+    }
+    return;
+  }
+  // Headers already went downstream: the stream can only be reset.
+  status_ = error_code == http2::kConnectionLost ? StatusCode::kUnavailable
+                                                 : wire::status_from_rst_stream(error_code);
+  response_done_ = true;
+  down_.reset_stream(down_id_, error_code == http2::kConnectionLost ? 2 /*INTERNAL_ERROR*/
+                                                                     : error_code);
+}
+
+void Call::fail(StatusCode code, const std::string& message, int http_status) {
+  status_ = code;
+  if (response_done_) return;
+  response_done_ = true;
+  if (response_started_) {
+    down_.reset_stream(down_id_, 2 /*INTERNAL_ERROR*/);
+    return;
+  }
+  response_started_ = true;
+  http2::HeaderBlock h;
+  h.add(":status", std::to_string(http_status));
+  h.add("content-type", "application/grpc");
+  h.add("grpc-status", std::to_string(static_cast<int>(code)));
+  h.add("grpc-message", wire::percent_encode_message(message));
+  down_.submit_response(down_id_, h, /*has_body=*/false);
+  // What the client sent is no longer needed; what it still sends is dropped on arrival.
+  down_.consume(down_id_, request_body_.size());
+  request_body_.release();
+}
+
+void Call::detach_upstream(uint32_t reset_code) {
+  if (queued_in_) {
+    queued_in_->cancel(this);
+    queued_in_ = nullptr;
+  }
+  if (!up_) return;
+  if (reset_code != 0) up_->reset_stream(up_id_, reset_code);
+  up_->detach(up_id_, response_body_.size());
+  up_.reset();
+  add(endpoint_stats().in_flight, -1);
+}
+
+void Call::on_downstream_closed(uint32_t error_code) {
+  // The client went away (or the call ended): cancel what is still open upstream.
+  detach_upstream(8 /*CANCEL*/);
+  if (!response_done_) status_ = StatusCode::kCancelled;
+  if (!request_body_.empty()) down_.consume(down_id_, request_body_.size());
+  if (cluster_ == nullptr) {
+    bump(worker_.stats().calls_unrouted[static_cast<size_t>(status_)]);
+  } else if (!attached_) {
+    bump(cluster_->snapshot->stats->calls_without_endpoint[static_cast<size_t>(status_)]);
+  } else {
+    bump(endpoint_stats().calls[static_cast<size_t>(status_)]);
+  }
+  delete this;
+}
+
+}  // namespace sluice::proxy

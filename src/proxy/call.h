@@ -1,0 +1,97 @@
+// One proxied gRPC call: a downstream stream and, once picked, an upstream stream. It forwards
+// headers, messages and trailers both ways with coupled flow control: bytes taken from one side
+// re-open that side's window only once the other side's session took them.
+// A call lives until its downstream stream closes; then it deletes itself.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/picker.h"
+#include "http2/byte_queue.h"
+#include "http2/client_connection.h"
+#include "http2/grpc/status.h"
+#include "http2/server_connection.h"
+#include "proxy/upstream_pool.h"
+
+namespace sluice::proxy {
+
+class Worker;
+struct ClusterState;
+
+class Call final : public http2::ServerStream, public http2::ClientStream, public PoolCall {
+ public:
+  Call(Worker& worker, http2::ServerConnection& down, int32_t stream_id);
+  ~Call() override;
+
+  // Downstream events.
+  void on_request_headers(bool end_stream) override;
+  void on_request_data(const uint8_t* data, size_t len) override;
+  void on_request_end() override;
+  void on_downstream_closed(uint32_t error_code) override;
+  http2::BodyRead read_response_body(uint8_t* buf, size_t len) override;
+
+  // Upstream events.
+  void on_response_headers(bool end_stream) override;
+  void on_response_data(const uint8_t* data, size_t len) override;
+  void on_response_trailers() override;
+  void on_response_end() override;
+  void on_upstream_closed(uint32_t error_code, bool processed) override;
+  http2::BodyRead read_request_body(uint8_t* buf, size_t len) override;
+
+  // Pool events.
+  void attach(const std::shared_ptr<http2::ClientConnection>& conn) override;
+  void on_pool_failure(const std::string& reason) override;
+
+ private:
+  // Picks an endpoint not tried yet and hands the call to its pool; fails the call when none
+  // can take it.
+  void route_upstream();
+  // Answers the call from the proxy: Trailers-Only when no response headers went downstream
+  // yet, else a stream reset.
+  void fail(wire::StatusCode code, const std::string& message, int http_status = 200);
+  EndpointStats& endpoint_stats();
+  void record_status(const http2::HeaderBlock& block);
+  void detach_upstream(uint32_t reset_code);
+  // Bytes sent upstream are kept (up to a limit) until the response starts, so a stream the
+  // backend never processed can be replayed on another endpoint.
+  void keep_for_replay(const uint8_t* data, size_t n);
+
+  Worker& worker_;
+  http2::ServerConnection& down_;
+  const int32_t down_id_;
+  std::chrono::steady_clock::time_point start_;
+
+  // Routing and balancing.
+  ClusterState* cluster_ = nullptr;
+  size_t endpoint_ = SIZE_MAX;
+  UpstreamPool* queued_in_ = nullptr;
+  core::TriedSet tried_;
+  std::string last_error_;
+
+  // Upstream stream.
+  std::shared_ptr<http2::ClientConnection> up_;
+  int32_t up_id_ = -1;
+  bool upstream_deferred_ = false;
+
+  // Request direction: downstream -> upstream.
+  http2::HeaderBlock request_headers_;
+  http2::ByteQueue request_body_;
+  std::string replay_;
+  bool replayable_ = true;
+  bool request_ended_ = false;
+
+  // Response direction: upstream -> downstream.
+  http2::ByteQueue response_body_;
+  http2::HeaderBlock trailers_;
+  bool response_started_ = false;   // response headers went downstream
+  bool response_trailers_ = false;  // trailers arrived, to follow the body
+  bool response_eof_ = false;       // upstream ended without trailers
+  bool response_done_ = false;      // the downstream response is complete or was reset
+  bool attached_ = false;  // reached an endpoint at least once
+
+  wire::StatusCode status_ = wire::StatusCode::kUnknown;
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,112 @@
+#include "proxy/proxy.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "admin/admin_server.h"
+#include "admin/prometheus.h"
+#include "proxy/admin_pages.h"
+#include "proxy/worker.h"
+
+namespace sluice::proxy {
+
+Proxy::Proxy(config::Config config)
+    : config_(std::make_shared<const config::Config>(std::move(config))),
+      snapshot_(Snapshot::build(config_)) {}
+
+Proxy::~Proxy() {
+  for (auto& w : workers_) w->stop();
+}
+
+Expected<void, std::string> Proxy::start_workers() {
+  size_t n = config_->workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<uint16_t> ports;
+  for (size_t i = 0; i < n; ++i) {
+    auto worker = std::make_unique<Worker>(i, snapshot_, stats_);
+    auto bound = worker->listen(ports);
+    if (!bound) return Unexpected(bound.error());
+    ports = *bound;  // later workers share the ports the first one bound (port 0 included)
+    workers_.push_back(std::move(worker));
+  }
+  for (size_t i = 0; i < config_->listeners.size(); ++i) {
+    std::printf("listening on %s:%u\n", config_->listeners[i].address.host.c_str(), ports[i]);
+  }
+  std::fflush(stdout);
+  for (auto& w : workers_) w->start();
+  spdlog::info("sluice: {} workers, {} listeners, {} clusters", n, config_->listeners.size(),
+               config_->clusters.size());
+  return {};
+}
+
+int Proxy::run() {
+  asio::io_context control;
+  if (auto started = start_workers(); !started) {
+    spdlog::error("{}", started.error());
+    return 1;
+  }
+
+  admin::AdminServer admin(control);
+  if (config_->admin.enabled) {
+    admin.handle("GET", "/healthz", [](const admin::HttpRequest&) {
+      return admin::text_response(200, "ok");
+    });
+    admin.handle("GET", "/metrics", [this](const admin::HttpRequest&) {
+      admin::HttpResponse r;
+      r.content_type = std::string(admin::PrometheusWriter::kContentType);
+      r.body = render_metrics(*snapshot_, stats_);
+      return r;
+    });
+    admin.handle("GET", "/clusters", [this](const admin::HttpRequest&) {
+      admin::HttpResponse r;
+      r.content_type = "application/json";
+      r.body = render_clusters(*snapshot_);
+      return r;
+    });
+    auto port = admin.listen(config_->admin.address.host, config_->admin.address.port);
+    if (!port) {
+      spdlog::error("admin listener on {}: {}", config_->admin.address.to_string(), port.error());
+      return 1;
+    }
+    std::printf("admin listening on %s:%u\n", config_->admin.address.host.c_str(), *port);
+    std::fflush(stdout);
+  }
+
+  // SIGTERM/SIGINT: stop accepting, GOAWAY every downstream connection, let in-flight calls
+  // finish up to the drain timeout, then exit 0.
+  asio::signal_set signals(control, SIGTERM, SIGINT);
+  asio::steady_timer drain_timer(control);
+  std::chrono::steady_clock::time_point drain_deadline;
+  std::function<void()> poll_drain = [&] {
+    int64_t open = 0;
+    for (auto& w : workers_) open += w->downstream_connections();
+    if (open == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (open > 0) spdlog::warn("drain timeout: closing {} connections", open);
+      for (auto& w : workers_) w->stop();
+      admin.stop();
+      control.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([&](asio::error_code ec) {
+      if (!ec) poll_drain();
+    });
+  };
+  signals.async_wait([&](asio::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: draining (timeout {} ms)", signo, config_->drain_timeout.count());
+    drain_deadline = std::chrono::steady_clock::now() + config_->drain_timeout;
+    for (auto& w : workers_) w->drain();
+    poll_drain();
+  });
+  control.run();
+  spdlog::info("sluice: stopped");
+  return 0;
+}
+
+}  // namespace sluice::proxy

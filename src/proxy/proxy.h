@@ -1,0 +1,35 @@
+// The proxy as a whole: the control thread (signals, admin endpoint, drain) and the workers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "config/config.h"
+#include "proxy/snapshot.h"
+#include "proxy/stats.h"
+
+namespace sluice::proxy {
+
+class Worker;
+
+class Proxy {
+ public:
+  explicit Proxy(config::Config config);
+  ~Proxy();
+
+  // Binds listeners (printing "listening on HOST:PORT" per listener) and the admin endpoint,
+  // starts the workers, and serves until SIGTERM/SIGINT; then drains and returns the exit code.
+  int run();
+
+ private:
+  Expected<void, std::string> start_workers();
+
+  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  ProxyStats stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace sluice::proxy

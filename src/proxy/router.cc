@@ -1,0 +1,28 @@
+#include "proxy/router.h"
+
+#include <algorithm>
+
+namespace sluice::proxy {
+
+Router::Router(const std::vector<config::Route>& routes,
+               const std::vector<std::string>& cluster_names) {
+  for (const auto& r : routes) {
+    auto it = std::find(cluster_names.begin(), cluster_names.end(), r.cluster);
+    if (it == cluster_names.end()) continue;  // unreachable for a validated config
+    entries_.push_back({r.match.service == "*" ? "" : r.match.service, r.match.method,
+                        r.match.authority, static_cast<size_t>(it - cluster_names.begin())});
+  }
+}
+
+std::optional<size_t> Router::route(std::string_view service, std::string_view method,
+                                    std::string_view authority) const {
+  for (const auto& e : entries_) {
+    if (!e.service.empty() && e.service != service) continue;
+    if (!e.method.empty() && e.method != method) continue;
+    if (!e.authority.empty() && e.authority != authority) continue;
+    return e.cluster;
+  }
+  return std::nullopt;
+}
+
+}  // namespace sluice::proxy

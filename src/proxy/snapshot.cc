@@ -1,0 +1,28 @@
+#include "proxy/snapshot.h"
+
+namespace sluice::proxy {
+
+std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config) {
+  std::vector<std::string> names;
+  for (const auto& c : config->clusters) names.push_back(c.name);
+  auto snap = std::make_shared<Snapshot>(Snapshot{config, Router(config->routes, names), {}, {}, {}});
+  for (const auto& c : config->clusters) {
+    auto set = std::make_shared<core::EndpointSet>();
+    set->version = 1;
+    auto stats = std::make_shared<ClusterStats>(c.name);
+    for (const auto& e : c.endpoints) {
+      std::string address = e.address.to_string();
+      set->endpoints.push_back({address, 1});
+      stats->endpoints.push_back(std::make_unique<EndpointStats>(address));
+    }
+    snap->clusters.push_back({c, std::move(set), std::move(stats)});
+  }
+  const auto& h = config->http2;
+  snap->downstream_settings = {h.stream_window, h.connection_window, h.max_concurrent_streams,
+                               h.max_header_list_size};
+  // Upstream: the same windows; the backend decides how many streams it takes.
+  snap->upstream_settings = {h.stream_window, h.connection_window, 0, h.max_header_list_size};
+  return snap;
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,32 @@
+// Everything a worker needs to route and balance, built on the control thread from one config
+// and shared read-only (shared_ptr<const Snapshot>) by all workers.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "core/endpoint_set.h"
+#include "http2/connection.h"
+#include "proxy/router.h"
+#include "proxy/stats.h"
+
+namespace sluice::proxy {
+
+struct ClusterSnapshot {
+  config::Cluster config;
+  core::EndpointSetPtr endpoints;
+  std::shared_ptr<ClusterStats> stats;  // endpoints[i] <-> stats->endpoints[i]
+};
+
+struct Snapshot {
+  std::shared_ptr<const config::Config> config;
+  Router router;
+  std::vector<ClusterSnapshot> clusters;
+  http2::SessionSettings downstream_settings;
+  http2::SessionSettings upstream_settings;
+
+  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config);
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,50 @@
+// Counters the workers bump on the call path (relaxed atomics: no locks, no ordering needed)
+// and the admin page reads. One EndpointStats per cluster endpoint, shared by all workers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http2/grpc/status.h"
+
+namespace sluice::proxy {
+
+using Counter = std::atomic<uint64_t>;
+using Gauge = std::atomic<int64_t>;
+using StatusCounters = std::array<Counter, wire::kStatusCodeCount>;
+
+inline void bump(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+inline void add(Gauge& g, int64_t n) { g.fetch_add(n, std::memory_order_relaxed); }
+inline uint64_t read(const Counter& c) { return c.load(std::memory_order_relaxed); }
+inline int64_t read(const Gauge& g) { return g.load(std::memory_order_relaxed); }
+
+struct EndpointStats {
+  explicit EndpointStats(std::string a) : address(std::move(a)) {}
+  const std::string address;
+  StatusCounters calls{};  // finished calls by grpc-status
+  Gauge in_flight{0};
+  Gauge upstream_connections{0};
+  Counter connect_failures{0};
+};
+
+struct ClusterStats {
+  explicit ClusterStats(std::string n) : name(std::move(n)) {}
+  const std::string name;
+  // Calls routed here that never reached an endpoint (none reachable, queue full or timed out).
+  StatusCounters calls_without_endpoint{};
+  std::vector<std::unique_ptr<EndpointStats>> endpoints;
+};
+
+struct ProxyStats {
+  Gauge downstream_connections{0};
+  Counter downstream_connections_total{0};
+  Gauge calls_in_flight{0};
+  // Calls answered by the proxy itself before routing (malformed request, no route).
+  StatusCounters calls_unrouted{};
+};
+
+}  // namespace sluice::proxy

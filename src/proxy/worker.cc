@@ -1,0 +1,125 @@
+#include "proxy/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "proxy/call.h"
+
+namespace sluice::proxy {
+namespace {
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+uint64_t seed_for(size_t index) {
+  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+         (0x9e3779b97f4a7c15ull * (index + 1));
+}
+}  // namespace
+
+Worker::Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStats& stats)
+    : index_(index), snapshot_(std::move(snapshot)), stats_(stats), random_(seed_for(index)) {
+  auto executor = io_.get_executor();
+  for (const auto& cs : snapshot_->clusters) {
+    ClusterState state{&cs, core::make_picker(cs.config.policy, cs.endpoints, random_), {}};
+    for (size_t i = 0; i < cs.config.endpoints.size(); ++i) {
+      state.pools.push_back(std::make_unique<UpstreamPool>(
+          executor, cs.config, cs.config.endpoints[i].address, snapshot_->upstream_settings,
+          *cs.stats->endpoints[i], random_));
+    }
+    clusters_.push_back(std::move(state));
+  }
+}
+
+Worker::~Worker() { stop(); }
+
+Expected<std::vector<uint16_t>, std::string> Worker::listen(const std::vector<uint16_t>& ports) {
+  std::vector<uint16_t> bound;
+  const auto& listeners = snapshot_->config->listeners;
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    const auto& l = listeners[i];
+    asio::error_code ec;
+    auto ip = asio::ip::make_address(l.address.host, ec);
+    if (ec) return Unexpected("listener " + l.name + ": bad address " + l.address.host);
+    asio::ip::tcp::endpoint ep(ip, i < ports.size() ? ports[i] : l.address.port);
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->set_option(ReusePort(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Unexpected("listener " + l.name + " on " + l.address.to_string() + ": " +
+                        ec.message());
+    }
+    bound.push_back(acceptor->local_endpoint().port());
+    acceptors_.push_back(std::move(acceptor));
+  }
+  return bound;
+}
+
+void Worker::start() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
+  thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Worker::accept(size_t listener) {
+  acceptors_[listener]->async_accept([this, listener](asio::error_code ec,
+                                                      asio::ip::tcp::socket socket) {
+    if (draining_ || !acceptors_[listener]->is_open()) return;
+    if (!ec) {
+      auto conn = http2::ServerConnection::create(std::move(socket),
+                                                  snapshot_->downstream_settings, *this);
+      downstream_.emplace(conn.get(), conn);
+      downstream_count_.fetch_add(1);
+      add(stats_.downstream_connections, 1);
+      bump(stats_.downstream_connections_total);
+      conn->start();
+    } else if (ec != asio::error::operation_aborted) {
+      spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
+    }
+    accept(listener);
+  });
+}
+
+http2::ServerStream* Worker::new_stream(http2::ServerConnection& conn, int32_t stream_id) {
+  return new Call(*this, conn, stream_id);
+}
+
+void Worker::on_connection_closed(http2::ServerConnection& conn) {
+  auto it = downstream_.find(&conn);
+  if (it == downstream_.end()) return;
+  asio::post(io_, [keep = it->second] {});  // outlive the callback chain we are in
+  downstream_.erase(it);
+  downstream_count_.fetch_sub(1);
+  add(stats_.downstream_connections, -1);
+}
+
+void Worker::drain() {
+  asio::post(io_, [this] {
+    draining_ = true;
+    for (auto& a : acceptors_) {
+      asio::error_code ec;
+      a->close(ec);
+    }
+    for (auto& [ptr, conn] : downstream_) conn->begin_shutdown();
+  });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    auto conns = downstream_;
+    for (auto& [ptr, conn] : conns) conn->close("proxy stopping");
+    for (auto& c : clusters_) {
+      for (auto& p : c.pools) p->close_all();
+    }
+    io_.stop();
+  });
+  thread_.join();
+}
+
+}  // namespace sluice::proxy

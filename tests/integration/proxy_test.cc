@@ -1,0 +1,357 @@
+// One grpc++ client connection -> a real sluice process -> real sluice-testservers.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/sluice_process.h"
+#include "sluice/test/v1/test.grpc.pb.h"
+#include "support/grpc_helpers.h"
+#include "support/test_server.h"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::test::v1::CallRequest;
+using sluice::test::v1::CallResponse;
+using sluice::test::v1::TestService;
+using Clock = std::chrono::steady_clock;
+
+void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout = 20s) {
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+// Three testservers and a sluice in front of them.
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<std::string> addresses;
+    for (const char* id : {"b0", "b1", "b2"}) {
+      auto s = TestServer::start(id);
+      ASSERT_TRUE(s) << s.error();
+      addresses.push_back(s->address());
+      backends_.push_back(std::move(*s));
+    }
+    auto p = SluiceProcess::start(SluiceProcess::simple_config(addresses, workers()));
+    ASSERT_TRUE(p) << p.error();
+    proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
+    channel_ = make_channel(proxy_->address());
+    stub_ = TestService::NewStub(channel_);
+  }
+  virtual int workers() const { return 2; }
+
+  std::vector<TestServer> backends_;
+  std::unique_ptr<SluiceProcess> proxy_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<TestService::Stub> stub_;
+};
+
+TEST_F(ProxyTest, UnaryCallsOfOneConnectionSpreadEvenly) {
+  std::map<std::string, int> per_backend;
+  for (int i = 0; i < 3000; ++i) {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallRequest req;
+    req.set_response_size(16);
+    CallResponse resp;
+    auto status = stub_->Unary(&ctx, req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ++per_backend[resp.backend_id()];
+    EXPECT_EQ(backend_id(ctx), resp.backend_id());
+  }
+  ASSERT_EQ(per_backend.size(), 3u);
+  for (auto& [id, n] : per_backend) {
+    EXPECT_GE(n, 950) << id;
+    EXPECT_LE(n, 1050) << id;
+  }
+  // The backends agree with what the client saw.
+  for (auto& b : backends_) {
+    auto stats = b.stats();
+    ASSERT_TRUE(stats) << stats.error();
+    EXPECT_EQ(static_cast<int>(stats->calls_total()), per_backend[b.id()]);
+  }
+}
+
+TEST_F(ProxyTest, ServerStreamClientStreamAndBidi) {
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallRequest req;
+    req.set_response_count(50);
+    req.set_response_size(1000);
+    auto reader = stub_->ServerStream(&ctx, req);
+    CallResponse resp;
+    uint64_t seq = 0;
+    while (reader->Read(&resp)) EXPECT_EQ(resp.seq(), seq++);
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(seq, 50u);
+  }
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallResponse resp;
+    auto writer = stub_->ClientStream(&ctx, &resp);
+    for (int i = 0; i < 100; ++i) {
+      CallRequest req;
+      req.set_payload(std::string(100, 'x'));
+      ASSERT_TRUE(writer->Write(req));
+    }
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(resp.request_bytes(), 10000u);
+  }
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    auto stream = stub_->BidiStream(&ctx);
+    for (int i = 0; i < 20; ++i) {
+      CallRequest req;
+      req.set_payload("ping" + std::to_string(i));
+      req.set_echo_payload(true);
+      ASSERT_TRUE(stream->Write(req));
+      CallResponse resp;
+      ASSERT_TRUE(stream->Read(&resp));
+      EXPECT_EQ(resp.payload(), "ping" + std::to_string(i));
+    }
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+}
+
+TEST_F(ProxyTest, MetadataAndTrailersPassByteForByte) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx);
+  const std::string binary("\x00\x01\xfe\xff-bin value", 14);
+  ctx.AddMetadata("x-repeated", "one");
+  ctx.AddMetadata("x-repeated", "two");
+  ctx.AddMetadata("x-blob-bin", binary);
+  CallRequest req;
+  req.set_status_code(9);
+  req.set_status_message("precondition failed: caf\xc3\xa9 100%");
+  req.set_response_count(0);
+  CallResponse resp;
+  auto status = stub_->Unary(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "precondition failed: caf\xc3\xa9 100%");
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  EXPECT_EQ(metadata_values(trailers, "x-trailer-x-repeated"),
+            (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(metadata_values(trailers, "x-trailer-x-blob-bin"), std::vector<std::string>{binary});
+}
+
+TEST_F(ProxyTest, InitialMetadataEchoedThroughProxy) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx);
+  const std::string binary("\x00\xff\x10", 3);
+  ctx.AddMetadata("x-repeated", "a");
+  ctx.AddMetadata("x-repeated", "b");
+  ctx.AddMetadata("x-k-bin", binary);
+  CallRequest req;
+  CallResponse resp;
+  ASSERT_TRUE(stub_->Unary(&ctx, req, &resp).ok());
+  const auto& initial = ctx.GetServerInitialMetadata();
+  EXPECT_EQ(metadata_values(initial, "x-repeated"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(metadata_values(initial, "x-k-bin"), std::vector<std::string>{binary});
+}
+
+TEST_F(ProxyTest, LargeMessagesBothWays) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, 60s);
+  CallRequest req;
+  req.set_payload(std::string(64u << 20, 'q'));
+  req.set_response_size(64u << 20);
+  CallResponse resp;
+  auto status = stub_->Unary(&ctx, req, &resp);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(resp.payload().size(), 64u << 20);
+}
+
+TEST_F(ProxyTest, ThousandConcurrentCallsOnOneConnection) {
+  grpc::CompletionQueue cq;
+  struct Pending {
+    grpc::ClientContext ctx;
+    CallResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  CallRequest req;
+  req.set_delay_ms(300);  // all 1000 are in flight at once
+  for (int i = 0; i < 1000; ++i) {
+    auto p = std::make_unique<Pending>();
+    set_deadline(p->ctx, 30s);
+    auto rpc = stub_->AsyncUnary(&p->ctx, req, &cq);
+    rpc->Finish(&p->resp, &p->status, p.get());
+    calls.push_back(std::move(p));
+  }
+  std::map<std::string, int> per_backend;
+  for (int i = 0; i < 1000; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    auto* p = static_cast<Pending*>(tag);
+    ASSERT_TRUE(p->status.ok()) << p->status.error_message();
+    ++per_backend[p->resp.backend_id()];
+  }
+  EXPECT_EQ(per_backend.size(), 3u);
+}
+
+TEST_F(ProxyTest, ClientCancellationReachesBackendQuickly) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx);
+  CallRequest req;
+  req.set_delay_ms(10000);
+  CallResponse resp;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(300ms);
+    ctx.TryCancel();
+  });
+  auto status = stub_->Unary(&ctx, req, &resp);
+  canceller.join();
+  const auto cancelled_at = std::chrono::system_clock::now();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  // Poll the backends until one saw the cancellation.
+  int64_t seen_micros = 0;
+  for (int i = 0; i < 50 && seen_micros == 0; ++i) {
+    for (auto& b : backends_) {
+      auto s = b.stats();
+      ASSERT_TRUE(s) << s.error();
+      if (s->calls_cancelled() > 0) seen_micros = s->last_cancel_unix_micros();
+    }
+    if (seen_micros == 0) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(seen_micros, 0) << "no backend saw the cancellation";
+  const int64_t cancel_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    cancelled_at.time_since_epoch())
+                                    .count();
+  EXPECT_LT(seen_micros - cancel_micros, 100000) << "backend saw the cancel late";
+}
+
+TEST_F(ProxyTest, UnknownServiceIsUnimplemented) {
+  auto channel = make_channel(proxy_->address());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  set_deadline(ctx);
+  grpc::ByteBuffer request, response;
+  grpc::Status status;
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareUnaryCall(&ctx, "/no.such.Service/Method", request, &cq);
+  call->StartCall();
+  call->Finish(&response, &status, nullptr);
+  void* tag;
+  bool ok;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(status.error_message().find("no route"), std::string::npos) << status.error_message();
+}
+
+TEST_F(ProxyTest, KilledBackendFailsItsCallsAndOthersKeepWorking) {
+  // Calls in flight on the killed backend fail with UNAVAILABLE at once; new calls avoid it.
+  grpc::CompletionQueue cq;
+  struct Pending {
+    grpc::ClientContext ctx;
+    CallResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  CallRequest slow;
+  slow.set_delay_ms(3000);
+  for (int i = 0; i < 30; ++i) {
+    auto p = std::make_unique<Pending>();
+    set_deadline(p->ctx, 20s);
+    stub_->AsyncUnary(&p->ctx, slow, &cq)->Finish(&p->resp, &p->status, p.get());
+    calls.push_back(std::move(p));
+  }
+  std::this_thread::sleep_for(300ms);
+  const auto killed_at = Clock::now();
+  ASSERT_TRUE(backends_[1].process().send_signal(SIGKILL));
+  int unavailable = 0;
+  for (int i = 0; i < 10; ++i) {  // the 10 calls on the killed backend end first
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    auto* p = static_cast<Pending*>(tag);
+    if (p->status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+    else ADD_FAILURE() << p->status.error_code() << " " << p->status.error_message() << " from " << p->resp.backend_id();
+  }
+  EXPECT_EQ(unavailable, 10);
+  EXPECT_LT(Clock::now() - killed_at, 1000ms);
+  for (int i = 0; i < 300; ++i) {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallRequest req;
+    CallResponse resp;
+    auto status = stub_->Unary(&ctx, req, &resp);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+    EXPECT_NE(resp.backend_id(), "b1");
+  }
+  for (int i = 0; i < 20; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_TRUE(static_cast<Pending*>(tag)->status.ok());
+  }
+}
+
+TEST_F(ProxyTest, SigtermDrainLosesNoInFlightCall) {
+  grpc::CompletionQueue cq;
+  struct Pending {
+    grpc::ClientContext ctx;
+    CallResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  CallRequest req;
+  req.set_delay_ms(800);
+  for (int i = 0; i < 100; ++i) {
+    auto p = std::make_unique<Pending>();
+    set_deadline(p->ctx, 20s);
+    stub_->AsyncUnary(&p->ctx, req, &cq)->Finish(&p->resp, &p->status, p.get());
+    calls.push_back(std::move(p));
+  }
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(proxy_->process().send_signal(SIGTERM));
+  for (int i = 0; i < 100; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    auto* p = static_cast<Pending*>(tag);
+    EXPECT_TRUE(p->status.ok()) << p->status.error_message();
+  }
+  auto code = proxy_->process().wait_exit(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(ProxyTest, AdminReportsCallsPerEndpoint) {
+  for (int i = 0; i < 30; ++i) {
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallRequest req;
+    CallResponse resp;
+    ASSERT_TRUE(stub_->Unary(&ctx, req, &resp).ok());
+  }
+  auto health = proxy_->admin_get("/healthz");
+  ASSERT_TRUE(health) << health.error();
+  auto metrics = proxy_->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  for (auto& b : backends_) {
+    std::string line = "sluice_calls_total{cluster=\"backends\",endpoint=\"" + b.address() +
+                       "\",grpc_status=\"OK\"} 10";
+    EXPECT_NE(metrics->find(line), std::string::npos) << line << "\n" << *metrics;
+  }
+  EXPECT_NE(metrics->find("sluice_downstream_connections 1"), std::string::npos);
+  auto clusters = proxy_->admin_get("/clusters");
+  ASSERT_TRUE(clusters) << clusters.error();
+  EXPECT_NE(clusters->find(backends_[0].address()), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::testing

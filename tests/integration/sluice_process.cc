@@ -1,0 +1,88 @@
+#include "integration/sluice_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "support/bin_path.h"
+
+namespace sluice::testing {
+
+std::string SluiceProcess::simple_config(const std::vector<std::string>& endpoints, int workers) {
+  std::ostringstream y;
+  y << "workers: " << workers << "\n"
+    << "drain_timeout: 5s\n"
+    << "admin: {address: 127.0.0.1:0}\n"
+    << "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
+    << "routes:\n  - match: {service: sluice.test.v1.TestService}\n    cluster: backends\n"
+    << "clusters:\n  - name: backends\n    connect_timeout: 1s\n    endpoints:\n";
+  for (const auto& e : endpoints) y << "      - " << e << "\n";
+  return y.str();
+}
+
+Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yaml,
+                                                          const std::vector<std::string>& extra) {
+  SluiceProcess p;
+  char tmpl[] = "/tmp/sluice-test-XXXXXX.yaml";
+  int fd = mkstemps(tmpl, 5);
+  if (fd < 0) return Unexpected(std::string("mkstemps failed"));
+  ::close(fd);
+  p.config_path_ = tmpl;
+  std::ofstream(p.config_path_) << yaml;
+  std::vector<std::string> args = {"--config", p.config_path_, "--log-level", std::getenv("SLUICE_TEST_LOG") ? std::getenv("SLUICE_TEST_LOG") : "warn"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto spawned = ChildProcess::spawn(bin_path("sluice"), args);
+  if (!spawned) return Unexpected(spawned.error());
+  p.process_ = std::make_unique<ChildProcess>(std::move(*spawned));
+  while (p.address_.empty() || p.admin_.empty()) {
+    auto line = p.process_->read_line(std::chrono::seconds(10));
+    if (!line) return Unexpected(std::string("sluice did not report its listeners"));
+    if (line->rfind("listening on ", 0) == 0 && p.address_.empty()) {
+      p.address_ = line->substr(13);
+    } else if (line->rfind("admin listening on ", 0) == 0) {
+      p.admin_ = line->substr(19);
+    }
+  }
+  std::remove(p.config_path_.c_str());
+  return p;
+}
+
+Expected<std::string, std::string> SluiceProcess::admin_get(const std::string& path) const {
+  auto colon = admin_.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(admin_.substr(colon + 1))));
+  inet_pton(AF_INET, admin_.substr(0, colon).c_str(), &addr.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return Unexpected(std::string("cannot connect to admin ") + admin_);
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) resp.append(buf, n);
+  ::close(fd);
+  auto body = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.1 200", 0) != 0 || body == std::string::npos) {
+    return Unexpected("admin " + path + ": " + resp.substr(0, resp.find("\r\n")));
+  }
+  return resp.substr(body + 4);
+}
+
+long SluiceProcess::rss_kib() const {
+  std::ifstream status("/proc/" + std::to_string(process_->pid()) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,40 @@
+// A real `sluice` process for integration tests: writes the given YAML to a temporary file,
+// starts the proxy on it and waits for its listening lines.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "support/child_process.h"
+
+namespace sluice::testing {
+
+class SluiceProcess {
+ public:
+  // `yaml` should use port 0 for listeners and admin; the bound ports are read back.
+  static Expected<SluiceProcess, std::string> start(const std::string& yaml,
+                                                    const std::vector<std::string>& extra = {});
+  // A config with one listener, the admin endpoint and one round-robin cluster "backends"
+  // with these endpoints, routed for every service.
+  static std::string simple_config(const std::vector<std::string>& endpoints, int workers = 1);
+
+  const std::string& address() const { return address_; }        // first listener
+  const std::string& admin_address() const { return admin_; }    // "127.0.0.1:PORT"
+  pid_t pid() const { return process_->pid(); }
+  ChildProcess& process() { return *process_; }
+  // GET on the admin endpoint; the body, or an error.
+  Expected<std::string, std::string> admin_get(const std::string& path) const;
+  // Resident set size of the process in KiB (from /proc).
+  long rss_kib() const;
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::string config_path_;
+  std::string address_;
+  std::string admin_;
+};
+
+}  // namespace sluice::testing

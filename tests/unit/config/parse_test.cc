@@ -1,0 +1,235 @@
+// Valid configs parse into the expected structs; syntax and file errors carry their position.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "config/config.h"
+#include "config_test_util.h"
+
+namespace sluice::config {
+namespace {
+
+using testing::parse_error;
+using testing::parse_ok;
+
+constexpr std::string_view kFull = R"(
+workers: 2
+drain_timeout: 30s
+admin: {address: 127.0.0.1:9902, enabled: false}
+http2: {stream_window: 2MiB, connection_window: 32MiB, max_concurrent_streams: 100, max_header_list_size: 8KiB}
+listeners:
+  - name: main
+    address: 127.0.0.1:8080
+  - name: v6
+    address: "[::1]:0"
+routes:
+  - match: {service: sluice.test.v1.TestService, method: Unary, authority: foo}
+    cluster: backends
+  - match: {service: "*"}
+    cluster: other
+clusters:
+  - name: backends
+    policy: round_robin
+    endpoints: [127.0.0.1:50051, "127.0.0.1:50052", {address: 127.0.0.1:50053}]
+    max_connections_per_endpoint: 4
+    max_pending_calls: 10
+    connect_timeout: 500ms
+    pending_timeout: 1m
+  - name: other
+    endpoints: [backend.local:443]
+)";
+
+TEST(ParseConfig, FullConfigFillsEveryField) {
+  const Config config = parse_ok(kFull);
+  EXPECT_EQ(config.source, "test.yaml");
+  EXPECT_EQ(config.workers, 2u);
+  EXPECT_EQ(config.drain_timeout, Millis(30000));
+  EXPECT_FALSE(config.admin.enabled);
+  EXPECT_EQ(config.admin.address, (HostPort{"127.0.0.1", 9902}));
+  EXPECT_EQ(config.http2.stream_window, 2u << 20);
+  EXPECT_EQ(config.http2.connection_window, 32u << 20);
+  EXPECT_EQ(config.http2.max_concurrent_streams, 100u);
+  EXPECT_EQ(config.http2.max_header_list_size, 8192u);
+
+  ASSERT_EQ(config.listeners.size(), 2u);
+  EXPECT_EQ(config.listeners[0].name, "main");
+  EXPECT_EQ(config.listeners[0].address, (HostPort{"127.0.0.1", 8080}));
+  EXPECT_EQ(config.listeners[1].address, (HostPort{"::1", 0}));
+
+  ASSERT_EQ(config.routes.size(), 2u);
+  EXPECT_EQ(config.routes[0].match.service, "sluice.test.v1.TestService");
+  EXPECT_EQ(config.routes[0].match.method, "Unary");
+  EXPECT_EQ(config.routes[0].match.authority, "foo");
+  EXPECT_EQ(config.routes[0].cluster, "backends");
+  EXPECT_EQ(config.routes[1].match.service, "") << "\"*\" is stored as any service";
+  EXPECT_EQ(config.routes[1].cluster, "other");
+
+  ASSERT_EQ(config.clusters.size(), 2u);
+  const Cluster& backends = config.clusters[0];
+  EXPECT_EQ(backends.name, "backends");
+  EXPECT_EQ(backends.policy, "round_robin");
+  ASSERT_EQ(backends.endpoints.size(), 3u);
+  EXPECT_EQ(backends.endpoints[0].address, (HostPort{"127.0.0.1", 50051}));
+  EXPECT_EQ(backends.endpoints[1].address, (HostPort{"127.0.0.1", 50052}));
+  EXPECT_EQ(backends.endpoints[2].address, (HostPort{"127.0.0.1", 50053}));
+  EXPECT_EQ(backends.max_connections_per_endpoint, 4u);
+  EXPECT_EQ(backends.max_pending_calls, 10u);
+  EXPECT_EQ(backends.connect_timeout, Millis(500));
+  EXPECT_EQ(backends.pending_timeout, Millis(60000));
+  EXPECT_EQ(config.clusters[1].endpoints[0].address, (HostPort{"backend.local", 443}));
+
+  EXPECT_EQ(config.find_cluster("other"), &config.clusters[1]);
+  EXPECT_EQ(config.find_cluster("missing"), nullptr);
+}
+
+TEST(ParseConfig, MinimalConfigGetsDefaultsAndAnImplicitCatchAllRoute) {
+  const Config config = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:0}]
+clusters: [{name: only, endpoints: [127.0.0.1:1]}]
+)");
+  const Config defaults;
+  EXPECT_EQ(config.workers, defaults.workers);
+  EXPECT_EQ(config.drain_timeout, defaults.drain_timeout);
+  EXPECT_TRUE(config.admin.enabled);
+  EXPECT_EQ(config.admin.address, (HostPort{"127.0.0.1", 9901}));
+  EXPECT_EQ(config.http2.stream_window, defaults.http2.stream_window);
+  EXPECT_EQ(config.http2.connection_window, defaults.http2.connection_window);
+  const Cluster& cluster = config.clusters.at(0);
+  EXPECT_EQ(cluster.policy, "round_robin");
+  EXPECT_EQ(cluster.max_connections_per_endpoint, 8u);
+  EXPECT_EQ(cluster.max_pending_calls, 4096u);
+  EXPECT_EQ(cluster.connect_timeout, Millis(2000));
+  EXPECT_EQ(cluster.pending_timeout, Millis(5000));
+  ASSERT_EQ(config.routes.size(), 1u);
+  EXPECT_EQ(config.routes[0].cluster, "only");
+  EXPECT_EQ(config.routes[0].match.service, "");
+  EXPECT_EQ(config.routes[0].match.method, "");
+  EXPECT_EQ(config.routes[0].match.authority, "");
+}
+
+TEST(ParseConfig, EmptySectionsMeanDefaults) {
+  const Config config = parse_ok(R"(
+admin:
+http2:
+listeners: [{name: main, address: 127.0.0.1:0}]
+clusters: [{name: only, endpoints: [127.0.0.1:1]}]
+)");
+  EXPECT_TRUE(config.admin.enabled);
+  EXPECT_EQ(config.http2.max_concurrent_streams, 1000u);
+}
+
+TEST(ParseConfig, PlainIntegerDurationIsMilliseconds) {
+  const Config config = parse_ok(R"(
+drain_timeout: 1500
+listeners: [{name: main, address: 127.0.0.1:0}]
+clusters: [{name: only, endpoints: [127.0.0.1:1]}]
+)");
+  EXPECT_EQ(config.drain_timeout, Millis(1500));
+}
+
+TEST(ParseConfig, ExampleFileParses) {
+  auto config = parse_config_file(SLUICE_EXAMPLE_CONFIG);
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(config->workers, 2u);
+  ASSERT_EQ(config->listeners.size(), 1u);
+  EXPECT_EQ(config->listeners[0].address, (HostPort{"127.0.0.1", 8080}));
+  EXPECT_EQ(config->admin.address, (HostPort{"127.0.0.1", 9901}));
+  ASSERT_EQ(config->routes.size(), 1u);
+  EXPECT_EQ(config->routes[0].match.service, "sluice.test.v1.TestService");
+  EXPECT_EQ(config->routes[0].cluster, "backends");
+  const Cluster* backends = config->find_cluster("backends");
+  ASSERT_NE(backends, nullptr);
+  ASSERT_EQ(backends->endpoints.size(), 3u);
+  for (uint16_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(backends->endpoints[i].address, (HostPort{"127.0.0.1", uint16_t(50051 + i)}));
+  }
+}
+
+TEST(ParseConfig, MissingFileNamesTheFile) {
+  auto config = parse_config_file("/nonexistent/sluice.yaml");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().file, "/nonexistent/sluice.yaml");
+  EXPECT_EQ(config.error().line, 0);
+  EXPECT_NE(config.error().to_string().find("/nonexistent/sluice.yaml: cannot open"),
+            std::string::npos)
+      << config.error().to_string();
+}
+
+TEST(ParseConfig, DirectoryIsAnErrorNamingIt) {
+  auto config = parse_config_file("/");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().file, "/");
+}
+
+TEST(ParseConfig, FileErrorsCarryTheFileName) {
+  const std::string path = ::testing::TempDir() + "sluice_config_test_bad.yaml";
+  {
+    std::ofstream out(path);
+    out << "listeners: []\nworkers: lots\n";
+  }
+  auto config = parse_config_file(path);
+  std::remove(path.c_str());
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().to_string(),
+            path + ":2:10: workers: expected a non-negative integer, got \"lots\"");
+}
+
+TEST(ParseConfig, SyntaxErrorReportsLineAndColumn) {
+  const ConfigError error = parse_error(R"(
+listeners:
+  - name: main
+    address: [127.0.0.1:8080
+clusters: []
+)");
+  EXPECT_EQ(error.field, "");
+  EXPECT_GE(error.line, 3);
+  EXPECT_GT(error.column, 0);
+  EXPECT_FALSE(error.message.empty());
+}
+
+TEST(ParseConfig, TabIndentationIsASyntaxErrorWithAPosition) {
+  const ConfigError error = parse_error("listeners:\n\t- name: main\n");
+  EXPECT_EQ(error.line, 2);
+  EXPECT_GT(error.column, 0);
+}
+
+TEST(ParseConfig, EmptyDocumentNeedsAListener) {
+  const ConfigError error = parse_error("");
+  EXPECT_EQ(error.field, "listeners");
+  EXPECT_EQ(error.line, 0);
+}
+
+TEST(ParseConfig, TopLevelMustBeAMapping) {
+  const ConfigError error = parse_error("- a\n- b\n");
+  EXPECT_EQ(error.line, 1);
+  EXPECT_EQ(error.column, 1);
+}
+
+TEST(ParseConfig, SecondDocumentIsAnError) {
+  const ConfigError error = parse_error(R"(
+listeners: [{name: main, address: 127.0.0.1:0}]
+clusters: [{name: only, endpoints: [127.0.0.1:1]}]
+---
+workers: 3
+)");
+  EXPECT_EQ(error.line, 3);  // the "---"
+  EXPECT_NE(error.message.find("only one is allowed"), std::string::npos);
+}
+
+TEST(ParseConfig, StrayTopLevelCommaIsAnErrorNotAHang) {
+  // yaml-cpp 0.7's LoadAll loops forever on this (found by fuzz_config).
+  const ConfigError error = parse_error(",::1]::1]:80)0:80)0");
+  EXPECT_EQ(error.line, 1);
+}
+
+TEST(ConfigErrorToString, OmitsUnknownParts) {
+  EXPECT_EQ((ConfigError{"a.yaml", 3, 5, "clusters[0].name", "boom"}).to_string(),
+            "a.yaml:3:5: clusters[0].name: boom");
+  EXPECT_EQ((ConfigError{"a.yaml", 3, 0, "x", "boom"}).to_string(), "a.yaml:3: x: boom");
+  EXPECT_EQ((ConfigError{"a.yaml", 0, 0, "x", "boom"}).to_string(), "a.yaml: x: boom");
+  EXPECT_EQ((ConfigError{"a.yaml", 2, 1, "", "boom"}).to_string(), "a.yaml:2:1: boom");
+  EXPECT_EQ((ConfigError{"", 0, 0, "", "boom"}).to_string(), "boom");
+}
+
+}  // namespace
+}  // namespace sluice::config

@@ -1,0 +1,384 @@
+// Every validation rule: the error names the exact line, column and field of the offending node.
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "config_test_util.h"
+
+namespace sluice::config {
+namespace {
+
+using testing::parse_error;
+
+// Asserts the position, the field and a part of the message of the error `yaml` produces.
+void expect_error(std::string_view yaml, int line, int column, std::string_view field,
+                  std::string_view message_part) {
+  const ConfigError error = parse_error(yaml);
+  EXPECT_EQ(error.line, line) << error.to_string();
+  EXPECT_EQ(error.column, column) << error.to_string();
+  EXPECT_EQ(error.field, field) << error.to_string();
+  EXPECT_NE(error.message.find(message_part), std::string::npos)
+      << "\"" << message_part << "\" not in: " << error.to_string();
+}
+
+// The lines after which a test can add its own: a listener and a cluster, three lines.
+constexpr std::string_view kValidBase = R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)";
+
+std::string base_plus(std::string_view more) { return std::string(kValidBase) + std::string(more); }
+
+TEST(Validation, BaseIsValid) { testing::parse_ok(kValidBase); }
+
+TEST(Validation, UnknownTopLevelKeySuggestsTheCloseOne) {
+  expect_error(base_plus("wrokers: 2\n"), 3, 1, "wrokers",
+               "unknown key \"wrokers\" (did you mean \"workers\"?)");
+}
+
+TEST(Validation, UnknownKeyListsTheAllowedOnes) {
+  expect_error(base_plus("tracing: {}\n"), 3, 1, "tracing", "expected one of: workers");
+}
+
+TEST(Validation, UnknownNestedKeyNamesItsPath) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: backends
+    endpoints: [127.0.0.1:50051]
+    polcy: round_robin
+)",
+               5, 5, "clusters[0].polcy", "did you mean \"policy\"");
+}
+
+TEST(Validation, DuplicateKeyIsAnError) {
+  expect_error(base_plus("workers: 1\nworkers: 2\n"), 4, 1, "workers", "duplicate key");
+}
+
+TEST(Validation, NonScalarKeyIsAnError) {
+  expect_error(base_plus("? [a, b]\n: 1\n"), 3, 3, "", "keys must be plain strings");
+}
+
+TEST(Validation, AtLeastOneListener) {
+  expect_error(R"(
+listeners: []
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               1, 12, "listeners", "at least one listener");
+}
+
+TEST(Validation, MissingListenersHasNoPosition) {
+  expect_error("clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]\n", 0, 0, "listeners",
+               "at least one listener");
+}
+
+TEST(Validation, ListenerNamesAreUnique) {
+  expect_error(R"(
+listeners:
+  - name: main
+    address: 127.0.0.1:8080
+  - name: main
+    address: 127.0.0.1:8081
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               4, 11, "listeners[1].name", "duplicate listener name \"main\"");
+}
+
+TEST(Validation, ListenerNeedsAName) {
+  expect_error(R"(
+listeners:
+  - address: 127.0.0.1:8080
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               2, 5, "listeners[0].name", "missing required field \"name\"");
+}
+
+TEST(Validation, ListenerNameMustNotBeEmpty) {
+  expect_error(R"(
+listeners:
+  - name: ""
+    address: 127.0.0.1:8080
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               2, 11, "listeners[0].name", "must not be empty");
+}
+
+TEST(Validation, ListenerAddressMustParse) {
+  expect_error(R"(
+listeners:
+  - name: main
+    address: 127.0.0.1
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               3, 14, "listeners[0].address", "missing port");
+}
+
+TEST(Validation, ListenerMayUsePortZero) {
+  testing::parse_ok(R"(
+listeners: [{name: a, address: 127.0.0.1:0}, {name: b, address: 127.0.0.1:0}]
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+admin: {address: 127.0.0.1:0}
+)");
+}
+
+TEST(Validation, ListenerAddressesAreUnique) {
+  expect_error(R"(
+listeners:
+  - name: a
+    address: 127.0.0.1:8080
+  - name: b
+    address: 127.0.0.1:8080
+clusters: [{name: backends, endpoints: [127.0.0.1:50051]}]
+)",
+               5, 14, "listeners[1].address", "already used by listeners[0]");
+}
+
+TEST(Validation, AdminAddressMustNotCollideWithAListener) {
+  expect_error(base_plus("admin:\n  address: 127.0.0.1:8080\n"), 4, 12, "admin.address",
+               "already used by listeners[0]");
+}
+
+TEST(Validation, DisabledAdminMayShareTheAddress) {
+  testing::parse_ok(base_plus("admin: {enabled: false, address: 127.0.0.1:8080}\n"));
+}
+
+TEST(Validation, AdminAddressMustParse) {
+  expect_error(base_plus("admin: {address: 127.0.0.1:99999}\n"), 3, 18, "admin.address",
+               "invalid port");
+}
+
+TEST(Validation, AdminEnabledMustBeABoolean) {
+  expect_error(base_plus("admin: {enabled: maybe}\n"), 3, 18, "admin.enabled",
+               "expected true or false");
+}
+
+TEST(Validation, RoutesMustReferenceExistingClusters) {
+  expect_error(base_plus("routes:\n  - match: {service: a.B}\n    cluster: backend\n"), 5, 14,
+               "routes[0].cluster", "unknown cluster \"backend\" (defined: backends)");
+}
+
+TEST(Validation, RouteNeedsACluster) {
+  expect_error(base_plus("routes:\n  - match: {service: a.B}\n"), 4, 5, "routes[0].cluster",
+               "missing required field");
+}
+
+TEST(Validation, MethodWithoutServiceIsAnError) {
+  expect_error(base_plus("routes:\n  - match: {method: Unary}\n    cluster: backends\n"), 4, 21,
+               "routes[0].match.method", "a method needs a service");
+}
+
+TEST(Validation, MethodWithAnyServiceIsAnError) {
+  expect_error(
+      base_plus("routes:\n  - match: {service: \"*\", method: Unary}\n    cluster: backends\n"), 4,
+      35, "routes[0].match.method", "a method needs a service");
+}
+
+TEST(Validation, ServiceNameMustNotHoldTheMethod) {
+  expect_error(base_plus("routes:\n  - match: {service: a.B/Unary}\n    cluster: backends\n"), 4,
+               22, "routes[0].match.service", "invalid service name");
+}
+
+TEST(Validation, NoRoutesWithSeveralClustersIsAnError) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - {name: a, endpoints: [127.0.0.1:1]}
+  - {name: b, endpoints: [127.0.0.1:2]}
+)",
+               0, 0, "routes", "routes are required when there is more than one cluster");
+}
+
+TEST(Validation, AtLeastOneCluster) {
+  expect_error("listeners: [{name: main, address: 127.0.0.1:8080}]\nclusters: []\n", 2, 11,
+               "clusters", "at least one cluster");
+}
+
+TEST(Validation, ClusterNamesAreUnique) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints: [127.0.0.1:1]
+  - name: a
+    endpoints: [127.0.0.1:2]
+routes: [{cluster: a}]
+)",
+               5, 11, "clusters[1].name", "duplicate cluster name \"a\"");
+}
+
+TEST(Validation, ClusterNameMustNotBeEmpty) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: ''
+    endpoints: [127.0.0.1:1]
+)",
+               3, 11, "clusters[0].name", "must not be empty");
+}
+
+TEST(Validation, ClusterNeedsAName) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - endpoints: [127.0.0.1:1]
+)",
+               3, 5, "clusters[0].name", "missing required field");
+}
+
+TEST(Validation, PolicyMustBeKnown) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    policy: random
+    endpoints: [127.0.0.1:1]
+)",
+               4, 13, "clusters[0].policy", "unknown policy \"random\" (known: round_robin)");
+}
+
+TEST(Validation, ClusterNeedsAnEndpoint) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints: []
+)",
+               4, 16, "clusters[0].endpoints", "needs at least one endpoint");
+}
+
+TEST(Validation, ClusterWithoutEndpointsKeyNeedsAnEndpoint) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+)",
+               3, 5, "clusters[0].endpoints", "needs at least one endpoint");
+}
+
+TEST(Validation, DuplicateEndpointsAcrossSpellings) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints: [127.0.0.1:1, 127.0.0.1:2, {address: 127.0.0.1:1}]
+)",
+               4, 43, "clusters[0].endpoints[2]", "duplicate endpoint 127.0.0.1:1");
+}
+
+TEST(Validation, EndpointMustParse) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints:
+      - 127.0.0.1:1
+      - ::1:2
+)",
+               6, 9, "clusters[0].endpoints[1]", "brackets");
+}
+
+TEST(Validation, EndpointMappingAddressMustParse) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints:
+      - address: bad_port:x
+)",
+               5, 18, "clusters[0].endpoints[0].address", "invalid port");
+}
+
+TEST(Validation, EndpointMappingRejectsUnknownKeys) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints:
+      - {address: 127.0.0.1:1, weight: 3}
+)",
+               5, 32, "clusters[0].endpoints[0].weight", "unknown key \"weight\"");
+}
+
+TEST(Validation, EndpointPortZeroIsAnError) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: a, endpoints: [127.0.0.1:0]}]
+)",
+               2, 34, "clusters[0].endpoints[0]", "port 0 is only allowed");
+}
+
+TEST(Validation, WorkersAtMost256) {
+  testing::parse_ok(base_plus("workers: 256\n"));
+  expect_error(base_plus("workers: 257\n"), 3, 10, "workers", "between 0 and 256");
+}
+
+TEST(Validation, WorkersMustBeANumber) {
+  expect_error(base_plus("workers: -1\n"), 3, 10, "workers", "non-negative integer");
+  expect_error(base_plus("workers: [1]\n"), 3, 10, "workers", "expected a value, got a list");
+  expect_error(base_plus("workers:\n"), 3, 1, "workers", "expected a value, got nothing");
+}
+
+TEST(Validation, StreamWindowBounds) {
+  testing::parse_ok(base_plus("http2: {stream_window: 65535}\n"));
+  testing::parse_ok(base_plus("http2: {stream_window: 2147483647}\n"));
+  expect_error(base_plus("http2: {stream_window: 65534}\n"), 3, 24, "http2.stream_window",
+               "between 65535 and 2147483647");
+  expect_error(base_plus("http2: {stream_window: 2048MiB}\n"), 3, 24, "http2.stream_window",
+               "between 65535 and 2147483647");
+}
+
+TEST(Validation, ConnectionWindowBounds) {
+  expect_error(base_plus("http2:\n  connection_window: 1KiB\n"), 4, 22, "http2.connection_window",
+               "between 65535");
+  expect_error(base_plus("http2:\n  connection_window: 16MB\n"), 4, 22, "http2.connection_window",
+               "expected a size");
+}
+
+TEST(Validation, MaxConcurrentStreamsAtLeastOne) {
+  expect_error(base_plus("http2: {max_concurrent_streams: 0}\n"), 3, 33,
+               "http2.max_concurrent_streams", "between 1 and");
+}
+
+TEST(Validation, MaxHeaderListSizeAtLeast1KiB) {
+  expect_error(base_plus("http2: {max_header_list_size: 100}\n"), 3, 31,
+               "http2.max_header_list_size", "between 1024 and");
+}
+
+TEST(Validation, MaxConnectionsPerEndpointBounds) {
+  const std::string prefix =
+      "listeners: [{name: main, address: 127.0.0.1:8080}]\nclusters:\n"
+      "  - name: a\n    endpoints: [127.0.0.1:1]\n";
+  testing::parse_ok(prefix + "    max_connections_per_endpoint: 1024\n");
+  expect_error(prefix + "    max_connections_per_endpoint: 0\n", 5, 35,
+               "clusters[0].max_connections_per_endpoint", "between 1 and 1024");
+  expect_error(prefix + "    max_connections_per_endpoint: 1025\n", 5, 35,
+               "clusters[0].max_connections_per_endpoint", "between 1 and 1024");
+}
+
+TEST(Validation, DurationsArePositive) {
+  expect_error(base_plus("drain_timeout: 0s\n"), 3, 16, "drain_timeout", "must be positive");
+  const std::string prefix =
+      "listeners: [{name: main, address: 127.0.0.1:8080}]\nclusters:\n"
+      "  - name: a\n    endpoints: [127.0.0.1:1]\n";
+  expect_error(prefix + "    connect_timeout: 0\n", 5, 22, "clusters[0].connect_timeout",
+               "must be positive");
+  expect_error(prefix + "    pending_timeout: 5 s\n", 5, 22, "clusters[0].pending_timeout",
+               "expected a duration");
+}
+
+TEST(Validation, SectionTypesAreChecked) {
+  expect_error("listeners: {name: main}\n", 1, 12, "listeners", "expected a list, got a mapping");
+  expect_error(base_plus("http2: [1]\n"), 3, 8, "http2", "expected a mapping");
+  expect_error(R"(
+listeners: [main]
+clusters: [{name: a, endpoints: [127.0.0.1:1]}]
+)",
+               1, 13, "listeners[0]", "expected a mapping");
+}
+
+TEST(Validation, ErrorStringHasFileLineColumnFieldMessage) {
+  const ConfigError error = parse_error(base_plus("workers: 300\n"));
+  EXPECT_EQ(error.to_string(), "test.yaml:3:10: workers: must be between 0 and 256, got 300");
+}
+
+}  // namespace
+}  // namespace sluice::config
