@@ -125,7 +125,6 @@ void ClientConnection::connect(const asio::ip::tcp::endpoint& endpoint,
   });
   spdlog::debug("connecting to {}:{}", endpoint.address().to_string(), endpoint.port());
   socket_.async_connect(endpoint, [self](asio::error_code ec) {
-    spdlog::debug("connect done: {}", ec.message());
     self->connect_timer_.cancel();
     if (self->closed()) return;
     if (ec) {

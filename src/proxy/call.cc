@@ -221,8 +221,6 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   up_.reset();
   EndpointStats& es = endpoint_stats();
   add(es.in_flight, -1);
-  spdlog::debug("call {}: upstream {} closed: error {} processed {}", down_id_, es.address,
-                error_code, processed);
   if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) return;
   if (error_code == 0) error_code = http2::kConnectionLost;  // closed without an end: treat as lost
   if (!processed && !response_started_ && replayable_ && !response_done_) {
