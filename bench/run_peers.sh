@@ -1,0 +1,403 @@
+#!/usr/bin/env bash
+# End-to-end peer benchmark: Sluice vs nghttpx, HAProxy and nginx (and h2load
+# straight to one backend, "direct", as the limit), all on 127.0.0.1.
+#
+# Each row gets 3 fresh sluice-testservers; the proxy runs on cpu 0 with one
+# worker, h2load and the backends on cpu 1 (design brief, section 7). Per row:
+#   1. warm-up run (WARMUP s), then a closed-loop run at full speed (DURATION s):
+#      calls/s, p50/p99, proxy CPU us per call, upstream connections (ss);
+#   2. a fixed-rate run at RATE calls/s: p50/p99 and CPU us per call;
+#   3. IDLE_CONNS idle h2 connections: proxy RSS before/with them;
+#   4. the backends' own "served N calls" counts (h2load only counts HTTP 200).
+# Prints a Markdown table, appends it to docs/benchmarks.md (DOC= to skip) and
+# writes bench-out/peers.json. Every process it starts is stopped by PID.
+#
+# Knobs (env): DURATION=10 WARMUP=2 CONNECTIONS=4 STREAMS=32 RATE=5000
+#   IDLE_CONNS=10000 IDLE_HOLD=3 PROXIES="sluice nghttpx haproxy nginx"
+#   BIN=build/release/bin OUT_DIR=bench-out DOC=docs/benchmarks.md KEEP_WORK=0
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEERS_DIR="$ROOT/bench/peers"
+BIN=${BIN:-$ROOT/build/release/bin}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-4}
+STREAMS=${STREAMS:-32}
+RATE=${RATE:-5000}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+IDLE_HOLD=${IDLE_HOLD:-3}
+PROXIES=${PROXIES:-sluice nghttpx haproxy nginx}
+OUT_DIR=${OUT_DIR:-$ROOT/bench-out}
+DOC=${DOC-$ROOT/docs/benchmarks.md}
+KEEP_WORK=${KEEP_WORK:-0}
+PROXY_CPU=0
+LOAD_CPU=1
+PYTHON=/usr/bin/python3
+GRPC_PATH=/sluice.test.v1.TestService/Unary
+
+log() { printf '[run_peers] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Proxies inherit this; HAProxy needs it above 2x maxconn, everyone needs it
+# above IDLE_CONNS.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+WORK=$(mktemp -d /tmp/sluice-peers.XXXXXX)
+STARTED_PIDS=()
+
+# Children first (nginx and nghttpx fork workers), then the ones we started.
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null || true); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+cleanup() {
+  local pid victims=()
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || continue
+    victims+=($(descendants "$pid") "$pid")
+  done
+  if ((${#victims[@]})); then
+    kill -TERM "${victims[@]}" 2>/dev/null || true
+    sleep 1
+    kill -KILL "${victims[@]}" 2>/dev/null || true
+  fi
+  if [[ $KEEP_WORK == 1 ]]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+# Starts "$@" in the background with stdout/stderr in $WORK/NAME.{out,err};
+# sets LAST_PID.
+start_bg() {
+  local name=$1
+  shift
+  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  LAST_PID=$!
+  STARTED_PIDS+=("$LAST_PID")
+}
+
+# SIGTERM one PID we started and wait (up to 10 s) for it to exit.
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Prints the port of the first "listening on HOST:PORT" line of FILE.
+wait_listening_line() {
+  local file=$1 pid=$2 i
+  for ((i = 0; i < 100; i++)); do
+    if grep -qm1 '^listening on ' "$file" 2>/dev/null; then
+      grep -m1 '^listening on ' "$file" | sed 's/.*://'
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_port() {
+  local port=$1 pid=$2 i
+  for ((i = 0; i < 100; i++)); do
+    [[ -n $(ss -ltnH "sport = :$port") ]] && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+free_port() {
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+tree_pids() { echo "$1" $(descendants "$1"); }
+
+# utime+stime in clock ticks, summed over a process tree.
+cpu_ticks() {
+  local total=0 pid fields
+  for pid in $(tree_pids "$1"); do
+    fields=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    set -- $fields
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+rss_kb() {
+  local total=0 pid kb
+  for pid in $(tree_pids "$1"); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+
+# Established TCP connections from the proxy's processes to the backend ports.
+upstream_conns() {
+  local pids ports
+  pids=$(tree_pids "$1" | tr ' ' '|')
+  ports=$(echo "${BACKEND_PORTS[*]}" | tr ' ' '|')
+  ss -tnpH state established |
+    awk -v pids="($pids)" -v ports="($ports)" '
+      { n = split($4, peer, ":"); if (peer[n] !~ "^" ports "$") next
+        if ($0 ~ "pid=" pids ",") count++ }
+      END { print count + 0 }'
+}
+
+h2load_grpc() { # OUT_FILE LOG_FILE PORT extra h2load args...
+  local out=$1 logf=$2 port=$3
+  shift 3
+  local log_args=()
+  [[ -n $logf ]] && rm -f "$logf" && log_args=(--log-file="$logf")
+  taskset -c "$LOAD_CPU" timeout -k 5 $((DURATION + WARMUP + 60)) \
+    h2load "$@" "${log_args[@]}" -d "$WORK/body.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:$port$GRPC_PATH" >"$out" 2>&1 || true
+}
+
+start_backends() {
+  local i
+  BACKEND_PIDS=()
+  BACKEND_PORTS=()
+  for i in 1 2 3; do
+    start_bg "backend$i" taskset -c "$LOAD_CPU" "$BIN/sluice-testserver" --listen 127.0.0.1:0 --id "b$i"
+    BACKEND_PIDS+=("$LAST_PID")
+    BACKEND_PORTS+=("$(wait_listening_line "$WORK/backend$i.out" "$LAST_PID")") ||
+      die "sluice-testserver $i did not start: $(cat "$WORK/backend$i.err")"
+  done
+}
+
+# Stops the backends; prints their served-call counts, space separated.
+stop_backends() {
+  local i pid counts=()
+  for i in 0 1 2; do
+    pid=${BACKEND_PIDS[$i]}
+    stop_pid "$pid"
+    counts+=("$(sed -n 's/^served \([0-9]*\) calls.*/\1/p' "$WORK/backend$((i + 1)).out" | tail -1)")
+  done
+  echo "${counts[*]}"
+}
+
+fill_template() { # TEMPLATE OUT
+  sed -e "s|@LISTEN_PORT@|$PROXY_PORT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" \
+    -e "s|@BACKEND_PORT_1@|${BACKEND_PORTS[0]}|g" \
+    -e "s|@BACKEND_PORT_2@|${BACKEND_PORTS[1]}|g" \
+    -e "s|@BACKEND_PORT_3@|${BACKEND_PORTS[2]}|g" "$1" >"$2"
+}
+
+# Starts proxy NAME over the current backends; sets PROXY_PID and PROXY_PORT.
+# Returns 1 (with SKIP_REASON) if it cannot run here.
+start_proxy() {
+  local name=$1
+  RUN_DIR="$WORK/$name"
+  mkdir -p "$RUN_DIR"
+  SKIP_REASON=""
+  case $name in
+    direct)
+      PROXY_PID=""
+      PROXY_PORT=${BACKEND_PORTS[0]}
+      return 0
+      ;;
+    sluice)
+      [[ -x $BIN/sluice ]] || { SKIP_REASON="$BIN/sluice not built"; return 1; }
+      local upstreams=() port
+      for port in "${BACKEND_PORTS[@]}"; do upstreams+=(--upstream "127.0.0.1:$port"); done
+      start_bg sluice taskset -c "$PROXY_CPU" "$BIN/sluice" --listen 127.0.0.1:0 "${upstreams[@]}" \
+        --workers 1 --admin 127.0.0.1:0 --log-level warn
+      PROXY_PID=$LAST_PID
+      PROXY_PORT=$(wait_listening_line "$WORK/sluice.out" "$PROXY_PID") ||
+        { SKIP_REASON="sluice did not start: $(tail -5 "$WORK/sluice.err")"; return 1; }
+      ;;
+    nghttpx)
+      command -v nghttpx >/dev/null || { SKIP_REASON="nghttpx not installed (nghttp2-proxy)"; return 1; }
+      PROXY_PORT=$(free_port)
+      local backends=() port
+      for port in "${BACKEND_PORTS[@]}"; do backends+=("--backend=127.0.0.1,$port;;proto=h2"); done
+      start_bg nghttpx taskset -c "$PROXY_CPU" nghttpx --conf=/dev/null \
+        "--frontend=127.0.0.1,$PROXY_PORT;no-tls" "${backends[@]}" -n1 --log-level=WARN
+      PROXY_PID=$LAST_PID
+      ;;
+    haproxy)
+      command -v haproxy >/dev/null || { SKIP_REASON="haproxy not installed"; return 1; }
+      PROXY_PORT=$(free_port)
+      fill_template "$PEERS_DIR/haproxy.cfg.in" "$RUN_DIR/haproxy.cfg"
+      start_bg haproxy taskset -c "$PROXY_CPU" haproxy -db -f "$RUN_DIR/haproxy.cfg"
+      PROXY_PID=$LAST_PID
+      ;;
+    nginx)
+      command -v nginx >/dev/null || { SKIP_REASON="nginx not installed"; return 1; }
+      if nginx -V 2>&1 | grep -q -- '--without-http_grpc_module'; then
+        SKIP_REASON="nginx built without the grpc module (try nginx-full/nginx-extras)"
+        return 1
+      fi
+      PROXY_PORT=$(free_port)
+      fill_template "$PEERS_DIR/nginx.conf.in" "$RUN_DIR/nginx.conf"
+      if ! nginx -t -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/nginx-error.log" \
+        >"$RUN_DIR/nginx-t.log" 2>&1; then
+        SKIP_REASON="nginx -t failed: $(grep -m1 emerg "$RUN_DIR/nginx-t.log")"
+        return 1
+      fi
+      start_bg nginx taskset -c "$PROXY_CPU" nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" \
+        -e "$RUN_DIR/nginx-error.log"
+      PROXY_PID=$LAST_PID
+      ;;
+    *)
+      SKIP_REASON="unknown proxy"
+      return 1
+      ;;
+  esac
+  wait_port "$PROXY_PORT" "$PROXY_PID" ||
+    { SKIP_REASON="$name did not start listening: $(tail -3 "$WORK/$name.err")"; return 1; }
+}
+
+# Opens IDLE_CONNS idle h2 connections; records RSS before, with and after.
+idle_phase() {
+  local row=$1 i
+  RSS_BEFORE=$(rss_kb "$PROXY_PID")
+  start_bg "$row-idle" taskset -c "$LOAD_CPU" timeout -k 5 300 \
+    "$PYTHON" "$PEERS_DIR/idle_conns.py" 127.0.0.1 "$PROXY_PORT" "$IDLE_CONNS" "$IDLE_HOLD"
+  local idle_pid=$LAST_PID
+  RSS_WITH=""
+  for ((i = 0; i < 2400; i++)); do
+    if grep -q '^ready' "$WORK/$row-idle.out"; then
+      sleep 1
+      RSS_WITH=$(rss_kb "$PROXY_PID")
+      break
+    fi
+    kill -0 "$idle_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$idle_pid" 2>/dev/null || true
+  sleep 1
+  RSS_AFTER=$(rss_kb "$PROXY_PID")
+  IDLE_READY=$(grep -m1 '^ready' "$WORK/$row-idle.out" || true)
+  IDLE_RESULT=$(grep -m1 '^{' "$WORK/$row-idle.out" || echo '{}')
+}
+
+run_row() {
+  local row=$1 env="$WORK/rows/$1.env"
+  log "== $row"
+  start_backends
+  if ! start_proxy "$row"; then
+    log "skipping $row: $SKIP_REASON"
+    stop_backends >/dev/null
+    [[ -n ${PROXY_PID:-} ]] && stop_pid "$PROXY_PID"
+    printf 'name=%s\nskipped=%s\n' "$row" "$SKIP_REASON" >"$env"
+    return 0
+  fi
+  local target=${PROXY_PID:-}
+  h2load_grpc "$WORK/$row-warmup.txt" "" "$PROXY_PORT" -c "$CONNECTIONS" -m "$STREAMS" -D "$WARMUP"
+
+  # Closed loop, as fast as it goes; sample upstream connections every second.
+  local cpu0 cpu1 samples=()
+  [[ -n $target ]] && cpu0=$(cpu_ticks "$target")
+  h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$PROXY_PORT" \
+    -c "$CONNECTIONS" -m "$STREAMS" -D "$DURATION" &
+  local load_pid=$!
+  while kill -0 "$load_pid" 2>/dev/null; do
+    sleep 1
+    [[ -n $target ]] && kill -0 "$load_pid" 2>/dev/null && samples+=("$(upstream_conns "$target")")
+  done
+  wait "$load_pid" || true
+  [[ -n $target ]] && cpu1=$(cpu_ticks "$target")
+
+  # Open loop at RATE calls/s (h2load --rps is per connection).
+  local rcpu0 rcpu1 rps_per_conn=$(((RATE + CONNECTIONS - 1) / CONNECTIONS))
+  [[ -n $target ]] && rcpu0=$(cpu_ticks "$target")
+  h2load_grpc "$WORK/$row-rate.txt" "$WORK/$row-rate.log" "$PROXY_PORT" \
+    -c "$CONNECTIONS" -m "$STREAMS" --rps "$rps_per_conn" -D "$DURATION"
+  [[ -n $target ]] && rcpu1=$(cpu_ticks "$target")
+
+  local alive=1
+  RSS_BEFORE="" RSS_WITH="" RSS_AFTER="" IDLE_READY="" IDLE_RESULT="{}"
+  if [[ -n $target ]]; then
+    if kill -0 "$target" 2>/dev/null; then
+      log "$row: $IDLE_CONNS idle connections"
+      idle_phase "$row"
+    fi
+    kill -0 "$target" 2>/dev/null || alive=0
+    [[ $row == sluice ]] && curl -s --max-time 2 \
+      "http://$(sed -n 's/^admin listening on //p' "$WORK/sluice.out")/metrics" \
+      >"$WORK/sluice-metrics.txt" 2>/dev/null || true
+    stop_pid "$target"
+  fi
+  local counts
+  counts=$(stop_backends)
+  {
+    echo "name=$row"
+    echo "proxy_alive_at_end=$alive"
+    echo "cpu_ticks_max=$([[ -n $target ]] && echo $((cpu1 - cpu0)))"
+    echo "cpu_ticks_rate=$([[ -n $target ]] && echo $((rcpu1 - rcpu0)))"
+    echo "upstream_conn_samples=${samples[*]}"
+    echo "backend_calls=$counts"
+    echo "rps_per_conn=$rps_per_conn"
+    echo "rss_before_kb=$RSS_BEFORE"
+    echo "rss_with_idle_kb=$RSS_WITH"
+    echo "rss_after_idle_kb=$RSS_AFTER"
+    echo "idle_ready=$IDLE_READY"
+    echo "idle_result=$IDLE_RESULT"
+    echo "warmup_out=$WORK/$row-warmup.txt"
+    echo "max_out=$WORK/$row-max.txt"
+    echo "max_log=$WORK/$row-max.log"
+    echo "rate_out=$WORK/$row-rate.txt"
+    echo "rate_log=$WORK/$row-rate.log"
+    [[ -n $target ]] && echo "stderr_file=$WORK/$row.err"
+  } >"$env"
+  log "$row: backends served $counts; $(grep -m1 '^finished' "$WORK/$row-max.txt" || echo 'no h2load result')"
+}
+
+version_of() { "$@" 2>&1 | head -1 || true; }
+
+main() {
+  command -v h2load >/dev/null || die "h2load not found (apt-get install nghttp2-client)"
+  [[ -x $BIN/sluice-testserver ]] || die "$BIN/sluice-testserver not built"
+  mkdir -p "$WORK/rows" "$OUT_DIR"
+  printf '\0\0\0\0\0' >"$WORK/body.bin" # gRPC frame: flag 0, length 0, empty CallRequest.
+
+  {
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc=$(nproc)"
+    echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+    echo "kernel=$(uname -sr)"
+    echo "sluice_version=$(version_of "$BIN/sluice" --version)"
+    echo "nghttpx_version=$(version_of nghttpx --version)"
+    echo "haproxy_version=$(version_of haproxy -v)"
+    echo "nginx_version=$(version_of nginx -v)"
+    echo "h2load_version=$(version_of h2load --version)"
+    echo "fd_limit=$(ulimit -n)"
+    echo "clk_tck=$(getconf CLK_TCK)"
+    echo "duration_s=$DURATION"
+    echo "warmup_s=$WARMUP"
+    echo "connections=$CONNECTIONS"
+    echo "streams=$STREAMS"
+    echo "rate=$RATE"
+    echo "idle_conns=$IDLE_CONNS"
+    echo "command=$(env | grep -E '^(DURATION|WARMUP|CONNECTIONS|STREAMS|RATE|IDLE_CONNS|IDLE_HOLD|PROXIES)=' | tr '\n' ' ')bench/run_peers.sh"
+    echo "rows=direct $PROXIES"
+  } >"$WORK/meta.env"
+
+  local row
+  for row in direct $PROXIES; do run_row "$row"; done
+
+  local md="$WORK/table.md"
+  "$PYTHON" "$PEERS_DIR/summarize.py" "$WORK" "$OUT_DIR/peers.json" "$md"
+  cat "$md"
+  if [[ -n $DOC ]]; then
+    { echo; cat "$md"; } >>"$DOC"
+    log "appended to $DOC"
+  fi
+  log "wrote $OUT_DIR/peers.json"
+}
+
+main "$@"

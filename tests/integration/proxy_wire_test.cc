@@ -1,0 +1,121 @@
+// What sluice puts on the wire, seen by a raw HTTP/2 client: Trailers-Only stays one HEADERS
+// frame, and requests the proxy cannot forward get the status the gRPC spec prescribes.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "integration/raw_h2_client.h"
+#include "integration/sluice_process.h"
+#include "sluice/test/v1/test.pb.h"
+#include "support/test_server.h"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kUnary = "/sluice.test.v1.TestService/Unary";
+
+class ProxyWireTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = TestServer::start("w0");
+    ASSERT_TRUE(s) << s.error();
+    backend_ = std::make_unique<TestServer>(std::move(*s));
+    auto p = SluiceProcess::start(SluiceProcess::simple_config({backend_->address()}));
+    ASSERT_TRUE(p) << p.error();
+    proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
+  }
+  std::unique_ptr<TestServer> backend_;
+  std::unique_ptr<SluiceProcess> proxy_;
+};
+
+std::string failing_request(int code) {
+  sluice::test::v1::CallRequest req;
+  req.set_status_code(code);
+  req.set_status_message("failed on purpose");
+  return req.SerializeAsString();
+}
+
+TEST_F(ProxyWireTest, TrailersOnlyStaysTrailersOnly) {
+  auto direct = raw_grpc_request(backend_->address(), kUnary, failing_request(5), 5s);
+  ASSERT_TRUE(direct) << direct.error();
+  ASSERT_TRUE(direct->first_headers_end_stream);  // the backend answers Trailers-Only
+  auto proxied = raw_grpc_request(proxy_->address(), kUnary, failing_request(5), 5s);
+  ASSERT_TRUE(proxied) << proxied.error();
+  EXPECT_TRUE(proxied->first_headers_end_stream);
+  EXPECT_EQ(proxied->header_frames, 1);
+  EXPECT_EQ(proxied->header("grpc-status"), "5");
+  EXPECT_EQ(proxied->header("grpc-message"), "failed on purpose");
+  EXPECT_EQ(proxied->headers, direct->headers);  // byte for byte, in order
+}
+
+TEST_F(ProxyWireTest, NormalResponseHasHeadersBodyAndTrailers) {
+  auto proxied = raw_grpc_request(proxy_->address(), kUnary, "", 5s);
+  ASSERT_TRUE(proxied) << proxied.error();
+  EXPECT_FALSE(proxied->first_headers_end_stream);
+  EXPECT_EQ(proxied->header_frames, 2);
+  EXPECT_EQ(proxied->header("x-backend-id"), "w0");
+  ASSERT_FALSE(proxied->trailers.empty());
+  EXPECT_EQ(proxied->trailers.front(), (std::pair<std::string, std::string>{"grpc-status", "0"}));
+  EXPECT_GE(proxied->body.size(), 5u);
+}
+
+TEST_F(ProxyWireTest, NotPostGets405WithGrpcStatus) {
+  auto r = raw_h2_request(proxy_->address(),
+                          {{":method", "GET"}, {":scheme", "http"}, {":path", kUnary},
+                           {":authority", "t"}, {"content-type", "application/grpc"}},
+                          "", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header(":status"), "405");
+  EXPECT_EQ(r->header("grpc-status"), "13");
+  EXPECT_TRUE(r->first_headers_end_stream);
+}
+
+TEST_F(ProxyWireTest, NotGrpcContentTypeGets415) {
+  auto r = raw_h2_request(proxy_->address(),
+                          {{":method", "POST"}, {":scheme", "http"}, {":path", kUnary},
+                           {":authority", "t"}, {"content-type", "application/json"}},
+                          "{}", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header(":status"), "415");
+  EXPECT_EQ(r->header("grpc-status"), "13");
+}
+
+TEST_F(ProxyWireTest, MalformedPathIsUnimplemented) {
+  auto r = raw_grpc_request(proxy_->address(), "/not-a-grpc-path", "", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header(":status"), "200");
+  EXPECT_EQ(r->header("grpc-status"), "12");
+  EXPECT_TRUE(r->first_headers_end_stream);
+}
+
+TEST_F(ProxyWireTest, NoRouteIsUnimplementedNamingThePath) {
+  auto r = raw_grpc_request(proxy_->address(), "/other.Service/Call", "", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "12");
+  EXPECT_NE(r->header("grpc-message").find("/other.Service/Call"), std::string::npos);
+}
+
+TEST(ProxyUnreachable, NoEndpointReachableIsUnavailableNamingTheCluster) {
+  // A port nobody listens on: bind one, note it, close it.
+  auto s = TestServer::start("gone");
+  ASSERT_TRUE(s) << s.error();
+  const std::string dead = s->address();
+  ASSERT_TRUE(s->stop());
+  auto p = SluiceProcess::start(SluiceProcess::simple_config({dead}));
+  ASSERT_TRUE(p) << p.error();
+  const auto started = std::chrono::steady_clock::now();
+  auto r = raw_grpc_request(p->address(), kUnary, "", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(r->header("grpc-status"), "14");
+  EXPECT_NE(r->header("grpc-message").find("backends"), std::string::npos)
+      << r->header("grpc-message");
+  // Later calls fail fast while the endpoint is in reconnect backoff.
+  auto again = raw_grpc_request(p->address(), kUnary, "", 5s);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->header("grpc-status"), "14");
+}
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,41 @@
+// A minimal blocking HTTP/2 client (nghttp2) for tests that must see the wire: which frames a
+// response used (Trailers-Only is one HEADERS frame with END_STREAM), what a malformed request
+// gets back, and RST_STREAM codes. grpc++ hides all of that.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/expected.h"
+
+namespace sluice::testing {
+
+using RawHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct RawResponse {
+  RawHeaders headers;   // the first HEADERS block (response headers, or all of Trailers-Only)
+  RawHeaders trailers;  // a second HEADERS block, if any
+  std::string body;
+  int header_frames = 0;
+  bool first_headers_end_stream = false;  // true = Trailers-Only
+  uint32_t rst_code = 0xffffffff;         // RST_STREAM error code received, if any
+  std::string header(const std::string& name) const;   // from headers, then trailers
+};
+
+// Sends one request (pseudo-headers included in `headers`) with `body` on a new connection
+// and waits for the stream to close.
+Expected<RawResponse, std::string> raw_h2_request(const std::string& address,
+                                                  const RawHeaders& headers,
+                                                  const std::string& body,
+                                                  std::chrono::milliseconds timeout);
+
+// A gRPC request for `path` with the usual headers and one framed message.
+Expected<RawResponse, std::string> raw_grpc_request(const std::string& address,
+                                                    const std::string& path,
+                                                    const std::string& message,
+                                                    std::chrono::milliseconds timeout);
+
+}  // namespace sluice::testing
