@@ -159,7 +159,10 @@ h2load_grpc() { # OUT_FILE LOG_FILE PORT extra h2load args...
   local out=$1 logf=$2 port=$3
   shift 3
   local log_args=()
-  [[ -n $logf ]] && rm -f "$logf" && log_args=(--log-file="$logf")
+  if [[ -n $logf ]]; then
+    rm -f "$logf" # h2load appends to an existing log file.
+    log_args=(--log-file="$logf")
+  fi
   taskset -c "$LOAD_CPU" timeout -k 5 $((DURATION + WARMUP + 60)) \
     h2load "$@" "${log_args[@]}" -d "$WORK/body.bin" \
     -H 'content-type: application/grpc' -H 'te: trailers' \
@@ -203,6 +206,7 @@ start_proxy() {
   RUN_DIR="$WORK/$name"
   mkdir -p "$RUN_DIR"
   SKIP_REASON=""
+  PROXY_PID=""
   case $name in
     direct)
       PROXY_PID=""
@@ -292,7 +296,7 @@ run_row() {
   if ! start_proxy "$row"; then
     log "skipping $row: $SKIP_REASON"
     stop_backends >/dev/null
-    [[ -n ${PROXY_PID:-} ]] && stop_pid "$PROXY_PID"
+    if [[ -n ${PROXY_PID:-} ]]; then stop_pid "$PROXY_PID"; fi
     printf 'name=%s\nskipped=%s\n' "$row" "$SKIP_REASON" >"$env"
     return 0
   fi
@@ -301,23 +305,25 @@ run_row() {
 
   # Closed loop, as fast as it goes; sample upstream connections every second.
   local cpu0 cpu1 samples=()
-  [[ -n $target ]] && cpu0=$(cpu_ticks "$target")
+  if [[ -n $target ]]; then cpu0=$(cpu_ticks "$target"); fi
   h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" -D "$DURATION" &
   local load_pid=$!
   while kill -0 "$load_pid" 2>/dev/null; do
     sleep 1
-    [[ -n $target ]] && kill -0 "$load_pid" 2>/dev/null && samples+=("$(upstream_conns "$target")")
+    if [[ -n $target ]] && kill -0 "$load_pid" 2>/dev/null; then
+      samples+=("$(upstream_conns "$target")")
+    fi
   done
   wait "$load_pid" || true
-  [[ -n $target ]] && cpu1=$(cpu_ticks "$target")
+  if [[ -n $target ]]; then cpu1=$(cpu_ticks "$target"); fi
 
   # Open loop at RATE calls/s (h2load --rps is per connection).
   local rcpu0 rcpu1 rps_per_conn=$(((RATE + CONNECTIONS - 1) / CONNECTIONS))
-  [[ -n $target ]] && rcpu0=$(cpu_ticks "$target")
+  if [[ -n $target ]]; then rcpu0=$(cpu_ticks "$target"); fi
   h2load_grpc "$WORK/$row-rate.txt" "$WORK/$row-rate.log" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" --rps "$rps_per_conn" -D "$DURATION"
-  [[ -n $target ]] && rcpu1=$(cpu_ticks "$target")
+  if [[ -n $target ]]; then rcpu1=$(cpu_ticks "$target"); fi
 
   local alive=1
   RSS_BEFORE="" RSS_WITH="" RSS_AFTER="" IDLE_READY="" IDLE_RESULT="{}"
@@ -327,9 +333,10 @@ run_row() {
       idle_phase "$row"
     fi
     kill -0 "$target" 2>/dev/null || alive=0
-    [[ $row == sluice ]] && curl -s --max-time 2 \
-      "http://$(sed -n 's/^admin listening on //p' "$WORK/sluice.out")/metrics" \
-      >"$WORK/sluice-metrics.txt" 2>/dev/null || true
+    if [[ $row == sluice ]]; then
+      curl -s --max-time 2 "http://$(sed -n 's/^admin listening on //p' "$WORK/sluice.out")/metrics" \
+        >"$OUT_DIR/sluice-metrics.txt" 2>/dev/null || true
+    fi
     stop_pid "$target"
   fi
   local counts
@@ -337,8 +344,11 @@ run_row() {
   {
     echo "name=$row"
     echo "proxy_alive_at_end=$alive"
-    echo "cpu_ticks_max=$([[ -n $target ]] && echo $((cpu1 - cpu0)))"
-    echo "cpu_ticks_rate=$([[ -n $target ]] && echo $((rcpu1 - rcpu0)))"
+    if [[ -n $target ]]; then
+      echo "cpu_ticks_max=$((cpu1 - cpu0))"
+      echo "cpu_ticks_rate=$((rcpu1 - rcpu0))"
+      echo "stderr_file=$WORK/$row.err"
+    fi
     echo "upstream_conn_samples=${samples[*]}"
     echo "backend_calls=$counts"
     echo "rps_per_conn=$rps_per_conn"
@@ -352,7 +362,6 @@ run_row() {
     echo "max_log=$WORK/$row-max.log"
     echo "rate_out=$WORK/$row-rate.txt"
     echo "rate_log=$WORK/$row-rate.log"
-    [[ -n $target ]] && echo "stderr_file=$WORK/$row.err"
   } >"$env"
   log "$row: backends served $counts; $(grep -m1 '^finished' "$WORK/$row-max.txt" || echo 'no h2load result')"
 }

@@ -31,6 +31,7 @@ class ByteQueue {
   }
   size_t size() const { return buf_.size() - head_; }
   bool empty() const { return size() == 0; }
+  size_t capacity() const { return buf_.capacity(); }
   // Frees the storage (a finished call's buffer should not keep megabytes).
   void release() {
     std::string().swap(buf_);

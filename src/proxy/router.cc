@@ -3,6 +3,18 @@
 #include <algorithm>
 
 namespace sluice::proxy {
+namespace {
+
+// "host:port" -> "host"; "[v6]:port" -> "[v6]"; no port -> unchanged.
+std::string_view host_of(std::string_view authority) {
+  auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.find(']', colon) != std::string_view::npos) {
+    return authority;
+  }
+  return authority.substr(0, colon);
+}
+
+}  // namespace
 
 Router::Router(const std::vector<config::Route>& routes,
                const std::vector<std::string>& cluster_names) {
@@ -19,7 +31,9 @@ std::optional<size_t> Router::route(std::string_view service, std::string_view m
   for (const auto& e : entries_) {
     if (!e.service.empty() && e.service != service) continue;
     if (!e.method.empty() && e.method != method) continue;
-    if (!e.authority.empty() && e.authority != authority) continue;
+    if (!e.authority.empty() && e.authority != authority && e.authority != host_of(authority)) {
+      continue;
+    }
     return e.cluster;
   }
   return std::nullopt;

@@ -18,7 +18,8 @@ class Router {
   // guarantees it); the route's cluster becomes an index into that list.
   Router(const std::vector<config::Route>& routes, const std::vector<std::string>& cluster_names);
 
-  // The index of the cluster, or nullopt when no route matches.
+  // The index of the cluster, or nullopt when no route matches. A route's authority matches
+  // the whole :authority or its host part (without the port).
   std::optional<size_t> route(std::string_view service, std::string_view method,
                               std::string_view authority) const;
 

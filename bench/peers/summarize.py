@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""Turns the raw output of bench/run_peers.sh into JSON and a Markdown table.
+
+Usage: summarize.py WORK_DIR OUT_JSON OUT_MARKDOWN
+
+WORK_DIR holds meta.env and rows/NAME.env (key=value lines written by the
+script) which point at h2load's outputs and per-request log files.
+Standard library only.
+"""
+
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+PEERS = ("nghttpx", "haproxy", "nginx")
+
+
+def read_env(path):
+    values = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            key, sep, value = line.rstrip("\n").partition("=")
+            if sep:
+                values[key] = value
+    return values
+
+
+def parse_h2load(path):
+    """The summary lines of one h2load run; {} if it did not run."""
+    if not path or not os.path.exists(path):
+        return {}
+    text = open(path, encoding="utf-8", errors="replace").read()
+    out = {}
+    m = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", text)
+    if m:
+        seconds = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+        out["seconds"] = seconds
+        out["req_per_s"] = float(m.group(3))
+    m = re.search(
+        r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+        r"(\d+) failed, (\d+) errored, (\d+) timeout",
+        text,
+    )
+    if m:
+        keys = ("total", "started", "done", "succeeded", "failed", "errored", "timeout")
+        out.update(zip(keys, map(int, m.groups())))
+    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    if m:
+        out["status_2xx"], out["status_3xx"], out["status_4xx"], out["status_5xx"] = map(
+            int, m.groups()
+        )
+    if not out:
+        out["raw_tail"] = text.strip().splitlines()[-5:]
+    return out
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def latency_us(log_path):
+    """p50/p90/p99/p99.9/max in microseconds over completed requests."""
+    if not log_path or not os.path.exists(log_path):
+        return {}
+    durations = []
+    failed = 0
+    with open(log_path, encoding="utf-8") as f:
+        for line in f:
+            cols = line.split("\t")
+            if len(cols) < 3:
+                continue
+            if cols[1] == "-1":
+                failed += 1
+                continue
+            durations.append(int(cols[2]))
+    durations.sort()
+    out = {"logged": len(durations), "logged_failed": failed}
+    for q in (50, 90, 99, 99.9):
+        out[f"p{q:g}"] = percentile(durations, q)
+    out["max"] = durations[-1] if durations else None
+    return out
+
+
+def tail(path, lines=15):
+    if not path or not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read().strip().splitlines()[-lines:]
+
+
+def summarize_row(env, clk_tck):
+    row = {"name": env["name"]}
+    if env.get("skipped"):
+        row["skipped"] = env["skipped"]
+        return row
+    row["warmup"] = parse_h2load(env.get("warmup_out"))
+    row["max"] = parse_h2load(env.get("max_out"))
+    row["max"]["latency_us"] = latency_us(env.get("max_log"))
+    row["rate"] = parse_h2load(env.get("rate_out"))
+    row["rate"]["latency_us"] = latency_us(env.get("rate_log"))
+    row["rate"]["rps_per_connection"] = int(env.get("rps_per_conn") or 0)
+
+    for phase, key in (("max", "cpu_ticks_max"), ("rate", "cpu_ticks_rate")):
+        ticks = env.get(key)
+        calls = row[phase].get("succeeded")
+        if ticks not in (None, "") and calls:
+            cpu_s = int(ticks) / clk_tck
+            row[phase]["proxy_cpu_s"] = cpu_s
+            row[phase]["cpu_us_per_call"] = cpu_s * 1e6 / calls
+
+    samples = [int(s) for s in env.get("upstream_conn_samples", "").split()]
+    if samples:
+        row["upstream_conns"] = {
+            "samples": samples,
+            "median": statistics.median(samples),
+            "max": max(samples),
+        }
+
+    counts = [int(c) for c in env.get("backend_calls", "").split() if c]
+    h2load_ok = sum(row[p].get("status_2xx", 0) for p in ("warmup", "max", "rate"))
+    row["backends"] = {"calls": counts, "h2load_2xx_all_runs": h2load_ok}
+    if counts and sum(counts):
+        mean = sum(counts) / len(counts)
+        row["backends"]["max_dev_from_mean_pct"] = max(abs(c - mean) for c in counts) / mean * 100
+
+    errors = 0
+    for phase in ("warmup", "max", "rate"):
+        r = row[phase]
+        errors += r.get("failed", 0) + r.get("errored", 0) + r.get("timeout", 0)
+        errors += r.get("status_3xx", 0) + r.get("status_4xx", 0) + r.get("status_5xx", 0)
+    row["h2load_errors_all_runs"] = errors
+
+    if env.get("rss_before_kb"):
+        mem = {
+            "rss_before_kb": int(env["rss_before_kb"]),
+            "rss_with_idle_kb": int(env["rss_with_idle_kb"]) if env.get("rss_with_idle_kb") else None,
+            "rss_after_idle_kb": int(env["rss_after_idle_kb"]) if env.get("rss_after_idle_kb") else None,
+        }
+        try:
+            mem["idle"] = json.loads(env.get("idle_result") or "{}")
+        except json.JSONDecodeError:
+            mem["idle"] = {}
+        opened = mem["idle"].get("opened") or 0
+        if mem["rss_with_idle_kb"] is not None and opened:
+            mem["kb_per_idle_conn"] = (mem["rss_with_idle_kb"] - mem["rss_before_kb"]) / opened
+        row["memory"] = mem
+
+    row["proxy_alive_at_end"] = env.get("proxy_alive_at_end") == "1"
+    stderr = tail(env.get("stderr_file"))
+    if stderr:
+        row["stderr_tail"] = stderr
+    return row
+
+
+def add_ratios(rows):
+    """CPU us/call divided by the best (lowest) peer's, per phase."""
+    for phase in ("max", "rate"):
+        peer_costs = [
+            r[phase]["cpu_us_per_call"]
+            for r in rows
+            if r["name"] in PEERS and "cpu_us_per_call" in r.get(phase, {})
+        ]
+        if not peer_costs:
+            continue
+        best = min(peer_costs)
+        for r in rows:
+            cost = r.get(phase, {}).get("cpu_us_per_call")
+            if cost is not None:
+                r[phase]["cpu_vs_best_peer"] = cost / best
+
+
+def fmt(value, spec="{:.0f}", missing="–"):
+    return missing if value is None else spec.format(value)
+
+
+def ms(us):
+    return fmt(None if us is None else us / 1000, "{:.2f}")
+
+
+def markdown(meta, rows):
+    out = [f"## Peer benchmark, {meta['date']}", ""]
+    out.append(
+        f"Machine: {meta['nproc']} CPUs, {meta['cpu_model']}, {meta['kernel']}. "
+        f"Proxy pinned to cpu 0 with one worker; h2load and 3 sluice-testservers on cpu 1."
+    )
+    out.append(
+        "Versions: "
+        + "; ".join(
+            meta[k]
+            for k in ("sluice_version", "nghttpx_version", "haproxy_version", "nginx_version",
+                      "h2load_version")
+            if meta.get(k)
+        )
+        + "."
+    )
+    out.append(
+        f"Load: gRPC unary, empty CallRequest, h2load -c {meta['connections']} "
+        f"-m {meta['streams']}, {meta['warmup_s']} s warm-up then {meta['duration_s']} s "
+        f"closed loop; then {meta['duration_s']} s at {meta['rate']} calls/s (--rps per "
+        f"connection); then {meta['idle_conns']} idle h2 connections. "
+        f"Command: `{meta['command']}`."
+    )
+    out += [
+        "",
+        "| proxy | calls/s | p50 ms | p99 ms | CPU µs/call | × best peer | upstream conns | "
+        f"backend split | @{meta['rate']}/s p50 ms | p99 ms | CPU µs/call | × best peer | "
+        f"RSS idle MB | RSS +{meta['idle_conns']} conns MB | KB/conn | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        if r.get("skipped"):
+            out.append(f"| {r['name']} | skipped: {r['skipped']} |" + " |" * 14)
+            continue
+        mx, rt = r["max"], r["rate"]
+        mem = r.get("memory", {})
+        idle = mem.get("idle", {})
+        up = r.get("upstream_conns", {})
+        counts = r["backends"]["calls"]
+        split = "/".join(str(c) for c in counts) if counts else "–"
+        problems = []
+        if r["h2load_errors_all_runs"]:
+            problems.append(f"{r['h2load_errors_all_runs']} h2load failures/non-2xx")
+        if counts and sum(counts) != r["backends"]["h2load_2xx_all_runs"]:
+            problems.append(
+                f"backends {sum(counts)} vs h2load 2xx {r['backends']['h2load_2xx_all_runs']}"
+            )
+        if r["name"] != "direct" and not r["proxy_alive_at_end"]:
+            problems.append("proxy died")
+        if idle and idle.get("opened") != idle.get("requested"):
+            problems.append(f"idle: {idle.get('opened')}/{idle.get('requested')} opened")
+        if idle and idle.get("alive_after_hold") != idle.get("opened"):
+            problems.append(f"idle: {idle.get('alive_after_hold')} still open after hold")
+        if r["name"] == "direct":
+            upstream = "–"
+        else:
+            upstream = f"{up.get('median', 0):g} (max {up.get('max', 0)})" if up else "–"
+        with_mb = mem.get("rss_with_idle_kb")
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    r["name"],
+                    fmt(mx.get("req_per_s")),
+                    ms(mx.get("latency_us", {}).get("p50")),
+                    ms(mx.get("latency_us", {}).get("p99")),
+                    fmt(mx.get("cpu_us_per_call"), "{:.1f}"),
+                    fmt(mx.get("cpu_vs_best_peer"), "{:.2f}"),
+                    upstream,
+                    split,
+                    ms(rt.get("latency_us", {}).get("p50")),
+                    ms(rt.get("latency_us", {}).get("p99")),
+                    fmt(rt.get("cpu_us_per_call"), "{:.1f}"),
+                    fmt(rt.get("cpu_vs_best_peer"), "{:.2f}"),
+                    fmt(mem.get("rss_before_kb") and mem["rss_before_kb"] / 1024, "{:.1f}"),
+                    fmt(with_mb and with_mb / 1024, "{:.1f}"),
+                    fmt(mem.get("kb_per_idle_conn"), "{:.1f}"),
+                    "; ".join(problems) or "none",
+                ]
+            )
+            + " |"
+        )
+    out += [
+        "",
+        "CPU µs/call = proxy utime+stime (all its processes) over the run / calls that got HTTP "
+        "200; × best peer divides by the lowest of nghttpx, HAProxy and nginx in this run. "
+        "Latency percentiles come from h2load's per-request log. Upstream conns: established "
+        "proxy→backend connections sampled each second of the closed-loop run (median, max). "
+        "Backend split: calls each testserver served over all runs of the row. RSS: sum over "
+        "the proxy's processes after the load runs, then with the idle connections open.",
+        "",
+    ]
+    for r in rows:
+        if r.get("stderr_tail"):
+            out.append(f"{r['name']} stderr (last lines):")
+            out.append("```")
+            out += r["stderr_tail"]
+            out.append("```")
+            out.append("")
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    work, out_json, out_md = sys.argv[1:]
+    meta = read_env(os.path.join(work, "meta.env"))
+    clk_tck = int(meta.get("clk_tck") or 100)
+    rows = []
+    for name in meta["rows"].split():
+        path = os.path.join(work, "rows", f"{name}.env")
+        if os.path.exists(path):
+            rows.append(summarize_row(read_env(path), clk_tck))
+    add_ratios(rows)
+    with open(out_json, "w", encoding="utf-8") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=2)
+        f.write("\n")
+    with open(out_md, "w", encoding="utf-8") as f:
+        f.write(markdown(meta, rows))
+
+
+if __name__ == "__main__":
+    main()
