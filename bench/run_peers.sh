@@ -39,8 +39,8 @@ GRPC_PATH=/sluice.test.v1.TestService/Unary
 log() { printf '[run_peers] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Proxies inherit this; HAProxy needs it above 2x maxconn, everyone needs it
-# above IDLE_CONNS.
+# Proxies inherit this; everyone needs it above IDLE_CONNS, HAProxy above
+# 2 x maxconn. Without CAP_SYS_RESOURCE the hard limit is the ceiling.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 WORK=$(mktemp -d /tmp/sluice-peers.XXXXXX)
@@ -76,6 +76,7 @@ trap 'log interrupted; exit 130' INT TERM
 start_bg() {
   local name=$1
   shift
+  rm -f "$WORK/$name.out" "$WORK/$name.err" # So no one reads a previous row's file.
   "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   LAST_PID=$!
   STARTED_PIDS+=("$LAST_PID")
@@ -95,10 +96,11 @@ stop_pid() {
 
 # Prints the port of the first "listening on HOST:PORT" line of FILE.
 wait_listening_line() {
-  local file=$1 pid=$2 i
+  local file=$1 pid=$2 i line
   for ((i = 0; i < 100; i++)); do
-    if grep -qm1 '^listening on ' "$file" 2>/dev/null; then
-      grep -m1 '^listening on ' "$file" | sed 's/.*://'
+    line=$(grep -sm1 '^listening on ' "$file" || true)
+    if [[ -n $line ]]; then
+      echo "${line##*:}"
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || return 1
@@ -192,8 +194,17 @@ stop_backends() {
   echo "${counts[*]}"
 }
 
+# HAProxy refuses to start if 2 x maxconn (+ a few) exceeds the fd limit, and
+# without CAP_SYS_RESOURCE the limit cannot be raised past the hard limit.
+haproxy_maxconn() {
+  local fit=$((($(ulimit -n) - 300) / 2)) want=$((IDLE_CONNS + 100))
+  echo $((want < fit ? want : fit))
+}
+
 fill_template() { # TEMPLATE OUT
   sed -e "s|@LISTEN_PORT@|$PROXY_PORT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" \
+    -e "s|@FD_LIMIT@|$(ulimit -n)|g" -e "s|@HAPROXY_MAXCONN@|$(haproxy_maxconn)|g" \
+    -e "s|@NGINX_WORKER_CONNECTIONS@|$((IDLE_CONNS + 1000))|g" \
     -e "s|@BACKEND_PORT_1@|${BACKEND_PORTS[0]}|g" \
     -e "s|@BACKEND_PORT_2@|${BACKEND_PORTS[1]}|g" \
     -e "s|@BACKEND_PORT_3@|${BACKEND_PORTS[2]}|g" "$1" >"$2"
@@ -274,7 +285,7 @@ idle_phase() {
   local idle_pid=$LAST_PID
   RSS_WITH=""
   for ((i = 0; i < 2400; i++)); do
-    if grep -q '^ready' "$WORK/$row-idle.out"; then
+    if grep -qs '^ready' "$WORK/$row-idle.out"; then
       sleep 1
       RSS_WITH=$(rss_kb "$PROXY_PID")
       break
@@ -301,6 +312,15 @@ run_row() {
     return 0
   fi
   local target=${PROXY_PID:-}
+
+  # Idle connections first, on a fresh process: heap freed by the load runs
+  # would otherwise hide part of the per-connection cost.
+  RSS_BEFORE="" RSS_WITH="" RSS_AFTER="" IDLE_READY="" IDLE_RESULT="{}"
+  if [[ -n $target ]]; then
+    log "$row: $IDLE_CONNS idle connections"
+    idle_phase "$row"
+  fi
+
   h2load_grpc "$WORK/$row-warmup.txt" "" "$PROXY_PORT" -c "$CONNECTIONS" -m "$STREAMS" -D "$WARMUP"
 
   # Closed loop, as fast as it goes; sample upstream connections every second.
@@ -326,12 +346,7 @@ run_row() {
   if [[ -n $target ]]; then rcpu1=$(cpu_ticks "$target"); fi
 
   local alive=1
-  RSS_BEFORE="" RSS_WITH="" RSS_AFTER="" IDLE_READY="" IDLE_RESULT="{}"
   if [[ -n $target ]]; then
-    if kill -0 "$target" 2>/dev/null; then
-      log "$row: $IDLE_CONNS idle connections"
-      idle_phase "$row"
-    fi
     kill -0 "$target" 2>/dev/null || alive=0
     if [[ $row == sluice ]]; then
       curl -s --max-time 2 "http://$(sed -n 's/^admin listening on //p' "$WORK/sluice.out")/metrics" \
@@ -347,7 +362,11 @@ run_row() {
     if [[ -n $target ]]; then
       echo "cpu_ticks_max=$((cpu1 - cpu0))"
       echo "cpu_ticks_rate=$((rcpu1 - rcpu0))"
-      echo "stderr_file=$WORK/$row.err"
+      if [[ $row == nginx ]]; then
+        echo "stderr_file=$RUN_DIR/nginx-error.log"
+      else
+        echo "stderr_file=$WORK/$row.err"
+      fi
     fi
     echo "upstream_conn_samples=${samples[*]}"
     echo "backend_calls=$counts"
@@ -362,6 +381,7 @@ run_row() {
     echo "max_log=$WORK/$row-max.log"
     echo "rate_out=$WORK/$row-rate.txt"
     echo "rate_log=$WORK/$row-rate.log"
+    if [[ $row == sluice ]]; then echo "metrics_file=$OUT_DIR/sluice-metrics.txt"; fi
   } >"$env"
   log "$row: backends served $counts; $(grep -m1 '^finished' "$WORK/$row-max.txt" || echo 'no h2load result')"
 }

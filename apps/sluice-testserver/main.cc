@@ -30,6 +30,7 @@ struct Options {
   std::string max_connection_age_grace;
   std::string shutdown_timeout = "5s";
   int threads = 0;
+  int max_concurrent_streams = 0;
 };
 
 // Durations checked up front so a typo fails at start, not after the server is up.
@@ -94,6 +95,9 @@ int run(const Options& options) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                static_cast<int>(durations->max_age_grace->count()));
   }
+  if (options.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  }
   if (options.threads > 0) {
     grpc::ResourceQuota quota("sluice-testserver");
     quota.SetMaxThreads(options.threads);
@@ -141,6 +145,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", options.threads,
                  "cap on the threads of this server's gRPC resource quota (0 = gRPC default)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-concurrent-streams", options.max_concurrent_streams,
+                 "SETTINGS_MAX_CONCURRENT_STREAMS per connection (0 = gRPC default)")
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   return sluice::testserver::run(options);

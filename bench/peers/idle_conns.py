@@ -23,6 +23,8 @@ SETTINGS_ACK = bytes([0, 0, 0, FRAME_SETTINGS, FLAG_ACK, 0, 0, 0, 0])
 # Opening too many at once overflows the listen backlog; this keeps it sane.
 MAX_PARALLEL_OPENS = 200
 HANDSHAKE_TIMEOUT_S = 10
+# A server that stops accepting (e.g. at its maxconn) must not stall the run.
+OPEN_PHASE_DEADLINE_S = 60
 
 
 def raise_fd_limit():
@@ -43,15 +45,26 @@ async def read_server_settings(reader):
             return
 
 
-async def open_one(host, port, gate):
-    async with gate:
-        reader, writer = await asyncio.open_connection(host, port)
+async def handshake(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
         writer.write(PREFACE + EMPTY_SETTINGS)
         await writer.drain()
-        await asyncio.wait_for(read_server_settings(reader), HANDSHAKE_TIMEOUT_S)
+        await read_server_settings(reader)
         writer.write(SETTINGS_ACK)
         await writer.drain()
-        return reader, writer
+    except BaseException:
+        writer.close()
+        raise
+    return reader, writer
+
+
+async def open_one(host, port, gate, deadline):
+    async with gate:
+        loop = asyncio.get_running_loop()
+        if loop.time() > deadline:
+            raise TimeoutError("open phase deadline passed")
+        return await asyncio.wait_for(handshake(host, port), HANDSHAKE_TIMEOUT_S)
 
 
 async def still_open(reader):
@@ -69,8 +82,9 @@ async def still_open(reader):
 
 async def main(host, port, count, hold_s):
     gate = asyncio.Semaphore(MAX_PARALLEL_OPENS)
+    deadline = asyncio.get_running_loop().time() + OPEN_PHASE_DEADLINE_S
     results = await asyncio.gather(
-        *(open_one(host, port, gate) for _ in range(count)), return_exceptions=True
+        *(open_one(host, port, gate, deadline) for _ in range(count)), return_exceptions=True
     )
     conns = [r for r in results if not isinstance(r, BaseException)]
     errors = sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})

@@ -180,8 +180,8 @@ void ClientConnection::detach(int32_t stream_id, size_t unconsumed_bytes) {
   owner_.on_capacity_changed(*this);
 }
 
-uint32_t ClientConnection::stream_limit() const {
-  if (!settings_received_) return 100;  // RFC 9113's recommended minimum, until we know
+uint32_t ClientConnection::stream_limit(uint32_t assumed) const {
+  if (!settings_received_) return assumed;
   return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 

@@ -42,9 +42,12 @@ class ClientConnection final : public Connection {
   // Still takes new streams: not closed and no GOAWAY received.
   bool accepting() const { return !closed() && !goaway_received_; }
   size_t active_streams() const { return streams_.size(); }
-  // The backend's SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive).
-  uint32_t stream_limit() const;
-  bool has_free_slot() const { return accepting() && active_streams() < stream_limit(); }
+  bool settings_received() const { return settings_received_; }
+  // The backend's SETTINGS_MAX_CONCURRENT_STREAMS; `assumed` until its SETTINGS arrive.
+  uint32_t stream_limit(uint32_t assumed) const;
+  bool has_free_slot(uint32_t assumed) const {
+    return accepting() && active_streams() < stream_limit(assumed);
+  }
 
   // nghttp2 callback plumbing.
   ClientStream* stream(int32_t stream_id);

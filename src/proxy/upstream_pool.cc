@@ -69,7 +69,7 @@ void UpstreamPool::close_all() {
 
 std::shared_ptr<http2::ClientConnection> UpstreamPool::free_connection() {
   for (auto& c : conns_) {
-    if (c->has_free_slot()) return c;
+    if (c->has_free_slot(known_stream_limit_)) return c;
   }
   return nullptr;
 }
@@ -104,7 +104,8 @@ void UpstreamPool::on_connected(http2::ClientConnection&) {
   dispatch_pending();
 }
 
-void UpstreamPool::on_capacity_changed(http2::ClientConnection&) {
+void UpstreamPool::on_capacity_changed(http2::ClientConnection& conn) {
+  if (conn.settings_received()) known_stream_limit_ = conn.stream_limit(known_stream_limit_);
   if (!pending_.empty()) dispatch_pending();
 }
 

@@ -77,6 +77,9 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
   core::Random& random_;
   std::optional<asio::ip::tcp::endpoint> resolved_;
   std::vector<std::shared_ptr<http2::ClientConnection>> conns_;
+  // The backend's last advertised SETTINGS_MAX_CONCURRENT_STREAMS, assumed for a new
+  // connection until its own SETTINGS arrive (100, RFC 9113's suggested minimum, at first).
+  uint32_t known_stream_limit_ = 100;
   std::deque<Pending> pending_;
   asio::steady_timer pending_timer_;
   bool pending_timer_armed_ = false;

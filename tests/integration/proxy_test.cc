@@ -367,5 +367,88 @@ TEST_F(ProxyTest, AdminReportsCallsPerEndpoint) {
   EXPECT_NE(clusters->find(backends_[0].address()), std::string::npos);
 }
 
+TEST_F(ProxyTest, HundredThousandMessageStreamsBothWays) {
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, 60s);
+    CallRequest req;
+    req.set_response_count(100000);
+    req.set_response_size(8);
+    auto reader = stub_->ServerStream(&ctx, req);
+    CallResponse resp;
+    uint64_t n = 0;
+    while (reader->Read(&resp)) {
+      if (resp.seq() != n) break;
+      ++n;
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(n, 100000u);
+  }
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, 60s);
+    CallResponse resp;
+    auto writer = stub_->ClientStream(&ctx, &resp);
+    CallRequest req;
+    req.set_payload("12345678");
+    for (int i = 0; i < 100000; ++i) ASSERT_TRUE(writer->Write(req));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(resp.request_bytes(), 800000u);
+  }
+}
+
+// A backend that takes 10 streams per connection: the pool opens a second connection, and
+// calls beyond both connections' slots wait for one instead of failing.
+TEST(ProxyPool, OpensConnectionsUpToTheLimitThenQueues) {
+  auto backend = TestServer::start("narrow", {"--max-concurrent-streams", "10"});
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  yaml += "    max_connections_per_endpoint: 2\n";
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto channel = make_channel(proxy->address());
+  auto stub = TestService::NewStub(channel);
+  {  // one call first, so the pool knows the backend's SETTINGS
+    grpc::ClientContext ctx;
+    set_deadline(ctx);
+    CallRequest req;
+    CallResponse resp;
+    ASSERT_TRUE(stub->Unary(&ctx, req, &resp).ok());
+  }
+  grpc::CompletionQueue cq;
+  struct Pending {
+    grpc::ClientContext ctx;
+    CallResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  CallRequest slow;
+  slow.set_delay_ms(300);
+  const auto started = Clock::now();
+  for (int i = 0; i < 50; ++i) {
+    auto p = std::make_unique<Pending>();
+    set_deadline(p->ctx);
+    stub->AsyncUnary(&p->ctx, slow, &cq)->Finish(&p->resp, &p->status, p.get());
+    calls.push_back(std::move(p));
+  }
+  std::this_thread::sleep_for(150ms);
+  auto metrics = proxy->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  EXPECT_NE(metrics->find("sluice_upstream_connections{cluster=\"backends\",endpoint=\"" +
+                          backend->address() + "\"} 2"),
+            std::string::npos)
+      << *metrics;
+  for (int i = 0; i < 50; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_TRUE(static_cast<Pending*>(tag)->status.ok())
+        << static_cast<Pending*>(tag)->status.error_message();
+  }
+  // 20 slots for 50 calls of 300 ms: three waves.
+  EXPECT_GE(Clock::now() - started, 900ms);
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -1,0 +1,50 @@
+# Developer entry points. On a fresh Debian 12 machine: `make demo`, then `make test`.
+# Builds take the shared lock $(BUILD_LOCK) so they never overlap another build on the machine.
+BUILD_LOCK ?= /tmp/sluice-build.lock
+LOCKED := flock $(BUILD_LOCK)
+JOBS ?= 2
+FUZZ_SECONDS ?= 20
+RELEASE_BIN := build/release/bin
+
+.PHONY: help deps configure build demo test bench fuzz clean
+
+help:
+	@echo "make demo    3 backends, sluice, 3000 calls over one connection: how they spread"
+	@echo "make test    the whole suite: release, ASan+UBSan, TSan, fuzz (scripts/test.sh)"
+	@echo "make build   release build (build/release/bin)"
+	@echo "make bench   release build, then every micro benchmark (results in bench-out/)"
+	@echo "make fuzz    every fuzz target for FUZZ_SECONDS=$(FUZZ_SECONDS) seconds"
+	@echo "make clean   remove build/, demo-out/ and bench-out/"
+
+deps:
+	scripts/install-deps.sh
+
+configure: deps
+	$(LOCKED) cmake --preset release
+
+build: configure
+	$(LOCKED) cmake --build --preset release -j$(JOBS)
+
+demo: configure
+	$(LOCKED) cmake --build --preset release -j$(JOBS) --target sluice sluice-testserver
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+# Each benchmark prints its table and writes bench-out/<name>.json; then the peer comparison.
+bench: build
+	@mkdir -p bench-out
+	@set -e; for b in $(RELEASE_BIN)/bench_*; do \
+	  [ -x "$$b" ] || continue; \
+	  name=$$(basename "$$b"); echo "== $$name"; \
+	  "$$b" --benchmark_out=bench-out/$$name.json --benchmark_out_format=json; \
+	done
+	@if [ -x bench/run_peers.sh ]; then bench/run_peers.sh; \
+	 elif [ -f bench/run_peers.sh ]; then sh bench/run_peers.sh; fi
+
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build demo-out bench-out

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The whole suite from a clean clone, in bounded time:
+#   deps -> release build + all tests -> asan build + all tests (ASan+UBSan)
+#   -> tsan build + the tests labelled tsan -> every fuzz target for FUZZ_SECONDS (15).
+# A failing build stops the run; failing tests are reported and the run goes on.
+# Exits non-zero on any failure. Logs: build/test-logs/. Builds take SLUICE_BUILD_LOCK
+# (default /tmp/sluice-build.lock) so they never overlap another build on this machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+lock="${SLUICE_BUILD_LOCK:-/tmp/sluice-build.lock}"
+fuzz_seconds="${FUZZ_SECONDS:-15}"
+logs="build/test-logs"
+mkdir -p "$logs"
+lock_wait_file="$logs/.lock-wait"
+
+summary=()
+failures=()
+run_start=$SECONDS
+
+# Runs one phase: NAME LOG COMMAND...; records its duration and result in the summary.
+phase() {
+  local name="$1" log="$2" start=$SECONDS rc=0 note=""
+  shift 2
+  echo "=== $name: $*"
+  : >"$lock_wait_file"
+  "$@" 2>&1 | tee "$logs/$log.log"
+  rc=${PIPESTATUS[0]}
+  local lock_wait
+  lock_wait=$(awk '{s += $1} END {print s + 0}' "$lock_wait_file")
+  local took=$((SECONDS - start - lock_wait))
+  note="$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logs/$log.log" | tail -n1)"
+  ((lock_wait > 0)) && note="${note:+$note; }waited ${lock_wait}s for the build lock"
+  if ((rc == 0)); then
+    summary+=("$(printf '%-14s %5ds  ok      %s' "$name" "$took" "$note")")
+  else
+    summary+=("$(printf '%-14s %5ds  FAILED  %s' "$name" "$took" "${note:-exit $rc, see $logs/$log.log}")")
+    failures+=("$name")
+    # Name the failed tests in the summary (ctest lists them at the end of its output).
+    while IFS= read -r line; do
+      summary+=("$(printf '%23s %s' "" "$line")")
+    done < <(sed -n '/^The following tests FAILED:/,/^Errors while running CTest/p' \
+               "$logs/$log.log" | grep -E '^\s+[0-9]+ - ' | sed 's/^\s*//')
+  fi
+  return $rc
+}
+
+print_summary() {
+  echo
+  echo "=== summary (total $((SECONDS - run_start))s; build times exclude lock waits)"
+  local line
+  for line in "${summary[@]}"; do echo "$line"; done
+  if ((${#failures[@]} > 0)); then
+    echo "FAILED: ${failures[*]}"
+  else
+    echo "all phases passed"
+  fi
+}
+trap print_summary EXIT
+
+# Takes the shared build lock around COMMAND and notes the time spent waiting for it (in a
+# file: phases run in a pipeline's subshell). The build does not inherit the lock's fd, so
+# nothing it leaves behind can keep holding the lock.
+locked() {
+  local waited_from=$SECONDS rc=0
+  exec 9>>"$lock"
+  flock 9
+  echo $((SECONDS - waited_from)) >>"$lock_wait_file"
+  "$@" 9>&- || rc=$?
+  flock -u 9
+  exec 9>&-
+  return $rc
+}
+
+build() {  # PRESET [cmake --build args...]: configure and build one preset
+  local preset="$1"
+  shift
+  locked cmake --preset "$preset" && locked cmake --build --preset "$preset" -j2 "$@"
+}
+
+# Tests run outside the lock; the outer timeout is a last resort above ctest's per-test one.
+run_tests() {  # PRESET MAX_SECONDS
+  timeout --kill-after=30 "$2" ctest --preset "$1" --no-tests=error
+}
+
+phase deps deps scripts/install-deps.sh || exit 1
+phase release-build release-build build release || exit 1
+phase release-test release-test run_tests release 900
+phase asan-build asan-build build asan || exit 1
+phase asan-test asan-test run_tests asan 1200
+# The tsan preset runs only tests labelled tsan, so build only those (sluice_tsan_tests).
+phase tsan-build tsan-build build tsan --target sluice_tsan_tests || exit 1
+phase tsan-test tsan-test run_tests tsan 900
+phase fuzz fuzz env SLUICE_BUILD_LOCK="$lock" scripts/fuzz.sh "$fuzz_seconds"
+
+((${#failures[@]} == 0))
