@@ -59,6 +59,7 @@ cleanup() {
   local pid victims=()
   for pid in "${STARTED_PIDS[@]}"; do
     kill -0 "$pid" 2>/dev/null || continue
+    # shellcheck disable=SC2207 # PIDs: one word each.
     victims+=($(descendants "$pid") "$pid")
   done
   if ((${#victims[@]})); then
@@ -123,6 +124,7 @@ free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# shellcheck disable=SC2046 # PIDs: one word each.
 tree_pids() { echo "$1" $(descendants "$1"); }
 
 # utime+stime in clock ticks, summed over a process tree.
@@ -329,6 +331,7 @@ run_row() {
   h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" -D "$DURATION" &
   local load_pid=$!
+  STARTED_PIDS+=("$load_pid")
   while kill -0 "$load_pid" 2>/dev/null; do
     sleep 1
     if [[ -n $target ]] && kill -0 "$load_pid" 2>/dev/null; then
@@ -405,6 +408,7 @@ main() {
     echo "nginx_version=$(version_of nginx -v)"
     echo "h2load_version=$(version_of h2load --version)"
     echo "fd_limit=$(ulimit -n)"
+    echo "haproxy_maxconn=$(haproxy_maxconn)"
     echo "clk_tck=$(getconf CLK_TCK)"
     echo "duration_s=$DURATION"
     echo "warmup_s=$WARMUP"

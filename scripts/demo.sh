@@ -68,7 +68,7 @@ for id in "${backends[@]}"; do
   "$bin_dir/sluice-testserver" --listen 127.0.0.1:0 --id "$id" --shutdown-timeout 2s \
     >"$out/backend-$id.out" 2>"$out/backend-$id.err" &
   backend_pid[$id]=$!
-  pids+=($!)
+  pids+=("$!")
 done
 for id in "${backends[@]}"; do
   backend_addr[$id]="$(wait_for_address "$out/backend-$id.out" "listening on" "${backend_pid[$id]}")"
@@ -100,7 +100,7 @@ YAML
 echo "== starting sluice --config $out/sluice.yaml"
 "$bin_dir/sluice" --config "$out/sluice.yaml" >"$out/sluice.out" 2>"$out/sluice.err" &
 sluice_pid=$!
-pids+=($sluice_pid)
+pids+=("$sluice_pid")
 proxy_addr="$(wait_for_address "$out/sluice.out" "listening on" "$sluice_pid")"
 admin_addr="$(wait_for_address "$out/sluice.out" "admin listening on" "$sluice_pid")"
 echo "   proxy on $proxy_addr, admin on http://$admin_addr"

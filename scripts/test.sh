@@ -6,7 +6,7 @@
 # Exits non-zero on any failure. Logs: build/test-logs/. Builds take SLUICE_BUILD_LOCK
 # (default /tmp/sluice-build.lock) so they never overlap another build on this machine.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 lock="${SLUICE_BUILD_LOCK:-/tmp/sluice-build.lock}"
 fuzz_seconds="${FUZZ_SECONDS:-15}"
@@ -42,7 +42,7 @@ phase() {
     done < <(sed -n '/^The following tests FAILED:/,/^Errors while running CTest/p' \
                "$logs/$log.log" | grep -E '^\s+[0-9]+ - ' | sed 's/^\s*//')
   fi
-  return $rc
+  return "$rc"
 }
 
 print_summary() {
@@ -69,7 +69,7 @@ locked() {
   "$@" 9>&- || rc=$?
   flock -u 9
   exec 9>&-
-  return $rc
+  return "$rc"
 }
 
 build() {  # PRESET [cmake --build args...]: configure and build one preset

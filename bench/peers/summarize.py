@@ -128,6 +128,8 @@ def summarize_row(env, clk_tck, connections, streams):
             cpu_s = int(ticks) / clk_tck
             row[phase]["proxy_cpu_s"] = cpu_s
             row[phase]["cpu_us_per_call"] = cpu_s * 1e6 / calls
+            if row[phase].get("seconds"):
+                row[phase]["proxy_cpu_busy_pct"] = cpu_s / row[phase]["seconds"] * 100
 
     samples = [int(s) for s in env.get("upstream_conn_samples", "").split()]
     if samples:
@@ -204,6 +206,34 @@ def ms(us):
     return fmt(None if us is None else us / 1000, "{:.2f}")
 
 
+def table_row(*cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def row_problems(r, meta):
+    """Short notes on anything that went wrong in a row."""
+    problems = []
+    if r["h2load_errors_all_runs"]:
+        problems.append(f"{r['h2load_errors_all_runs']} h2load failures/non-2xx")
+    counts = r["backends"]["calls"]
+    missing = r["backends"]["h2load_2xx_all_runs"] - sum(counts)
+    if counts and (missing > 0 or -missing > r["backends"]["in_flight_allowance"]):
+        problems.append(
+            f"backends served {sum(counts)}, h2load got {r['backends']['h2load_2xx_all_runs']} 2xx"
+        )
+    if r["name"] != "direct" and not r["proxy_alive_at_end"]:
+        problems.append("proxy died")
+    idle = r.get("memory", {}).get("idle", {})
+    if idle and idle.get("opened") != idle.get("requested"):
+        note = f"idle: {idle.get('opened')}/{idle.get('requested')} opened"
+        if r["name"] == "haproxy":
+            note += f" (maxconn {meta.get('haproxy_maxconn')}, capped by fd limit {meta.get('fd_limit')})"
+        problems.append(note)
+    if idle and idle.get("alive_after_hold") != idle.get("opened"):
+        problems.append(f"idle: only {idle.get('alive_after_hold')} still open after the hold")
+    return problems
+
+
 def markdown(meta, rows):
     out = [f"## Peer benchmark, {meta['date']}", ""]
     out.append(
@@ -227,16 +257,27 @@ def markdown(meta, rows):
         f"connection); then {meta['idle_conns']} idle h2 connections. "
         f"Command: `{meta['command']}`."
     )
-    out += [
+    load_table = [
         "",
-        "| proxy | calls/s | p50 ms | p99 ms | CPU µs/call | × best peer | upstream conns | "
-        f"backend split | @{meta['rate']}/s p50 ms | p99 ms | CPU µs/call | × best peer | "
-        f"RSS idle MB | RSS +{meta['idle_conns']} conns MB | KB/conn | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"Closed loop ({meta['duration_s']} s, as fast as it goes):",
+        "",
+        "| proxy | calls/s | p50 ms | p99 ms | CPU µs/call | × best peer | proxy CPU % "
+        "| upstream conns | backend split | problems |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    rate_table = [
+        "",
+        f"Fixed rate ({meta['rate']} calls/s) and memory ({meta['idle_conns']} idle h2 "
+        "connections):",
+        "",
+        "| proxy | calls/s | p50 ms | p99 ms | CPU µs/call | × best peer | RSS fresh MB "
+        "| RSS with idle MB | KB/idle conn | idle conns opened/still open |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         if r.get("skipped"):
-            out.append(f"| {r['name']} | skipped: {r['skipped']} |" + " |" * 14)
+            load_table.append(f"| {r['name']} | skipped: {r['skipped']} |" + " |" * 8)
+            rate_table.append(f"| {r['name']} | skipped |" + " |" * 8)
             continue
         mx, rt = r["max"], r["rate"]
         mem = r.get("memory", {})
@@ -244,54 +285,50 @@ def markdown(meta, rows):
         up = r.get("upstream_conns", {})
         counts = r["backends"]["calls"]
         split = "/".join(str(c) for c in counts) if counts else "–"
-        problems = []
-        if r["h2load_errors_all_runs"]:
-            problems.append(f"{r['h2load_errors_all_runs']} h2load failures/non-2xx")
-        missing = r["backends"]["h2load_2xx_all_runs"] - sum(counts)
-        if counts and (missing > 0 or -missing > r["backends"]["in_flight_allowance"]):
-            problems.append(
-                f"backends {sum(counts)} vs h2load 2xx {r['backends']['h2load_2xx_all_runs']}"
-            )
-        if r["name"] != "direct" and not r["proxy_alive_at_end"]:
-            problems.append("proxy died")
-        if idle and idle.get("opened") != idle.get("requested"):
-            problems.append(f"idle: {idle.get('opened')}/{idle.get('requested')} opened")
-        if idle and idle.get("alive_after_hold") != idle.get("opened"):
-            problems.append(f"idle: {idle.get('alive_after_hold')} still open after hold")
+        problems = row_problems(r, meta)
+        r["has_problems"] = bool(problems)
         if r["name"] == "direct":
             upstream = "–"
         else:
             upstream = f"{up.get('median', 0):g} (max {up.get('max', 0)})" if up else "–"
-        r["has_problems"] = bool(problems)
-        with_mb = mem.get("rss_with_idle_kb")
-        out.append(
-            "| "
-            + " | ".join(
-                [
-                    r["name"],
-                    fmt(mx.get("req_per_s")),
-                    ms(mx.get("latency_us", {}).get("p50")),
-                    ms(mx.get("latency_us", {}).get("p99")),
-                    fmt(mx.get("cpu_us_per_call"), "{:.1f}"),
-                    fmt(mx.get("cpu_vs_best_peer"), "{:.2f}"),
-                    upstream,
-                    split,
-                    ms(rt.get("latency_us", {}).get("p50")),
-                    ms(rt.get("latency_us", {}).get("p99")),
-                    fmt(rt.get("cpu_us_per_call"), "{:.1f}"),
-                    fmt(rt.get("cpu_vs_best_peer"), "{:.2f}"),
-                    fmt(mem.get("rss_before_kb") and mem["rss_before_kb"] / 1024, "{:.1f}"),
-                    fmt(with_mb and with_mb / 1024, "{:.1f}"),
-                    fmt(mem.get("kb_per_idle_conn"), "{:.1f}"),
-                    "; ".join(problems) or "none",
-                ]
+        load_table.append(
+            table_row(
+                r["name"],
+                fmt(mx.get("req_per_s")),
+                ms(mx.get("latency_us", {}).get("p50")),
+                ms(mx.get("latency_us", {}).get("p99")),
+                fmt(mx.get("cpu_us_per_call"), "{:.1f}"),
+                fmt(mx.get("cpu_vs_best_peer"), "{:.2f}"),
+                fmt(mx.get("proxy_cpu_busy_pct")),
+                upstream,
+                split,
+                "; ".join(problems) or "none",
             )
-            + " |"
         )
+        with_kb = mem.get("rss_with_idle_kb")
+        idle_counts = (
+            f"{idle.get('opened')}/{idle.get('alive_after_hold')}" if idle else "–"
+        )
+        rate_table.append(
+            table_row(
+                r["name"],
+                fmt(rt.get("req_per_s")),
+                ms(rt.get("latency_us", {}).get("p50")),
+                ms(rt.get("latency_us", {}).get("p99")),
+                fmt(rt.get("cpu_us_per_call"), "{:.1f}"),
+                fmt(rt.get("cpu_vs_best_peer"), "{:.2f}"),
+                fmt(mem.get("rss_before_kb") and mem["rss_before_kb"] / 1024, "{:.1f}"),
+                fmt(with_kb and with_kb / 1024, "{:.1f}"),
+                fmt(mem.get("kb_per_idle_conn"), "{:.1f}"),
+                idle_counts,
+            )
+        )
+    out += load_table + rate_table
     out += [
         "",
         "CPU µs/call = proxy utime+stime (all its processes) over the run / calls that got HTTP "
-        "200; × best peer divides by the lowest of nghttpx, HAProxy and nginx in this run. "
+        "200; × best peer divides by the lowest of nghttpx, HAProxy and nginx in this run; "
+        "proxy CPU % = its CPU time / wall time (100 = cpu 0 saturated). "
         "Latency percentiles come from h2load's per-request log. Upstream conns: established "
         "proxy→backend connections sampled each second of the closed-loop run (median, max). "
         "Backend split: calls each testserver served over all runs of the row (direct uses one). "

@@ -49,6 +49,11 @@ struct RouteMatch {
 struct Route {
   RouteMatch match;
   std::string cluster;
+  // Deadline for calls that arrive without grpc-timeout; 0 = none (a call without a deadline
+  // runs as long as it likes: no default cuts long-lived streams).
+  Millis timeout{0};
+  // Cap on the client's grpc-timeout (and on `timeout`); 0 = no cap.
+  Millis max_timeout{0};
 };
 
 struct Listener {

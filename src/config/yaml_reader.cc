@@ -339,7 +339,14 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return assign(name(v, p), route.cluster);
           },
-          true}});
+          true},
+         {"timeout",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), route.timeout);
+          }},
+         {"max_timeout", [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), route.max_timeout);
+          }}});
   }
 
   MaybeError read_route_match(const YAML::Node& node, const std::string& path, RouteMatch& match) {

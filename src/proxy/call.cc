@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http2/grpc/path.h"
+#include "http2/grpc/timeout.h"
 #include "proxy/worker.h"
 
 namespace sluice::proxy {
@@ -49,14 +50,60 @@ void Call::on_request_headers(bool end_stream) {
     return;
   }
   const Snapshot& snap = worker_.snapshot();
-  auto cluster = snap.router.route(parsed->service, parsed->method,
-                                   request_headers_.find(":authority").value_or(""));
-  if (!cluster) {
+  const auto* target = snap.router.route(parsed->service, parsed->method,
+                                         request_headers_.find(":authority").value_or(""));
+  if (target == nullptr) {
     fail(StatusCode::kUnimplemented, "no route for " + std::string(path));
     return;
   }
-  cluster_ = &worker_.cluster(*cluster);
+  if (!set_deadline(*target)) return;
+  cluster_ = &worker_.cluster(target->cluster);
   route_upstream();
+}
+
+bool Call::set_deadline(const Router::Target& target) {
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (auto header = request_headers_.find("grpc-timeout")) {
+    auto parsed = wire::parse_grpc_timeout(*header);
+    if (!parsed) {
+      fail(StatusCode::kInternal,
+           "invalid grpc-timeout \"" + std::string(*header) + "\": " + parsed.error());
+      return false;
+    }
+    timeout = *parsed;
+  } else if (target.timeout.count() > 0) {
+    timeout = target.timeout;
+  }
+  if (target.max_timeout.count() > 0 && timeout && *timeout > target.max_timeout) {
+    timeout = target.max_timeout;
+  }
+  if (!timeout) return true;  // no deadline: long-lived streams are never cut
+  // Saturating: grpc-timeout can say 99999999 hours.
+  const auto max_left = std::chrono::steady_clock::time_point::max() - start_;
+  deadline_ = start_ + std::min<std::chrono::nanoseconds>(*timeout, max_left);
+  alive_ = std::make_shared<Call*>(this);
+  deadline_timer_ = std::make_unique<asio::steady_timer>(worker_.executor(), *deadline_);
+  deadline_timer_->async_wait([alive = std::weak_ptr<Call*>(alive_)](asio::error_code ec) {
+    auto call = alive.lock();
+    if (ec || !call) return;  // the call finished first
+    (*call)->on_deadline();
+  });
+  return true;
+}
+
+void Call::on_deadline() {
+  if (response_done_) return;
+  const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start_);
+  detach_upstream(8 /*CANCEL*/);
+  if (response_started_) {  // mid-response: only a reset can end it
+    status_ = StatusCode::kDeadlineExceeded;
+    response_done_ = true;
+    down_.reset_stream(down_id_, 8 /*CANCEL*/);
+    return;
+  }
+  fail(StatusCode::kDeadlineExceeded,
+       "deadline exceeded after " + std::to_string(spent.count()) + " ms");
 }
 
 void Call::route_upstream() {
@@ -89,6 +136,13 @@ void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
   up_ = conn;
   upstream_deferred_ = false;
   EndpointStats& es = endpoint_stats();
+  if (deadline_) {
+    // Forward what is left of the deadline, never more.
+    auto left = *deadline_ - std::chrono::steady_clock::now();
+    request_headers_.set("grpc-timeout",
+                         wire::format_grpc_timeout(std::max<std::chrono::nanoseconds>(
+                             left, std::chrono::nanoseconds(1))));
+  }
   // gRPC requests always carry a body (possibly empty, closed by END_STREAM on DATA).
   auto id = conn->submit_request(request_headers_, /*has_body=*/true, this);
   if (!id) {

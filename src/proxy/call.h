@@ -4,8 +4,10 @@
 // A call lives until its downstream stream closes; then it deletes itself.
 #pragma once
 
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/picker.h"
@@ -13,6 +15,7 @@
 #include "http2/client_connection.h"
 #include "http2/grpc/status.h"
 #include "http2/server_connection.h"
+#include "proxy/router.h"
 #include "proxy/upstream_pool.h"
 
 namespace sluice::proxy {
@@ -45,6 +48,10 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   void on_pool_failure(const std::string& reason) override;
 
  private:
+  // Sets the call's deadline from grpc-timeout or the route; false if the call was failed
+  // (a malformed grpc-timeout).
+  bool set_deadline(const Router::Target& target);
+  void on_deadline();
   // Picks an endpoint not tried yet and hands the call to its pool; fails the call when none
   // can take it.
   void route_upstream();
@@ -62,6 +69,10 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   http2::ServerConnection& down_;
   const int32_t down_id_;
   std::chrono::steady_clock::time_point start_;
+  // The call's deadline, if it has one; the timer holds only a weak reference to the call.
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::unique_ptr<asio::steady_timer> deadline_timer_;
+  std::shared_ptr<Call*> alive_;
 
   // Routing and balancing.
   ClusterState* cluster_ = nullptr;

@@ -22,11 +22,13 @@ Router::Router(const std::vector<config::Route>& routes,
     auto it = std::find(cluster_names.begin(), cluster_names.end(), r.cluster);
     if (it == cluster_names.end()) continue;  // unreachable for a validated config
     entries_.push_back({r.match.service == "*" ? "" : r.match.service, r.match.method,
-                        r.match.authority, static_cast<size_t>(it - cluster_names.begin())});
+                        r.match.authority,
+                        {static_cast<size_t>(it - cluster_names.begin()), r.timeout,
+                         r.max_timeout}});
   }
 }
 
-std::optional<size_t> Router::route(std::string_view service, std::string_view method,
+const Router::Target* Router::route(std::string_view service, std::string_view method,
                                     std::string_view authority) const {
   for (const auto& e : entries_) {
     if (!e.service.empty() && e.service != service) continue;
@@ -34,9 +36,9 @@ std::optional<size_t> Router::route(std::string_view service, std::string_view m
     if (!e.authority.empty() && e.authority != authority && e.authority != host_of(authority)) {
       continue;
     }
-    return e.cluster;
+    return &e.target;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 }  // namespace sluice::proxy

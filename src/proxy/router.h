@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,17 +17,24 @@ class Router {
   // guarantees it); the route's cluster becomes an index into that list.
   Router(const std::vector<config::Route>& routes, const std::vector<std::string>& cluster_names);
 
-  // The index of the cluster, or nullopt when no route matches. A route's authority matches
-  // the whole :authority or its host part (without the port).
-  std::optional<size_t> route(std::string_view service, std::string_view method,
-                              std::string_view authority) const;
+  // What a matching route says about a call.
+  struct Target {
+    size_t cluster;              // index into the cluster list
+    config::Millis timeout;      // deadline when the client sent none; 0 = none
+    config::Millis max_timeout;  // cap on the deadline; 0 = none
+  };
+
+  // The first matching route's target, or nullptr. A route's authority matches the whole
+  // :authority or its host part (without the port).
+  const Target* route(std::string_view service, std::string_view method,
+                      std::string_view authority) const;
 
  private:
   struct Entry {
     std::string service;  // "" = any
     std::string method;   // "" = any
     std::string authority;
-    size_t cluster;
+    Target target;
   };
   std::vector<Entry> entries_;
 };

@@ -44,6 +44,7 @@ class Worker final : public http2::ServerConnection::Owner {
   const Snapshot& snapshot() const { return *snapshot_; }
   ClusterState& cluster(size_t index) { return clusters_[index]; }
   ProxyStats& stats() { return stats_; }
+  asio::any_io_executor executor() { return io_.get_executor(); }
 
   http2::ServerStream* new_stream(http2::ServerConnection& conn, int32_t stream_id) override;
   void on_connection_closed(http2::ServerConnection& conn) override;

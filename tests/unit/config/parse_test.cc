@@ -25,6 +25,8 @@ listeners:
 routes:
   - match: {service: sluice.test.v1.TestService, method: Unary, authority: foo}
     cluster: backends
+    timeout: 2s
+    max_timeout: 1m
   - match: {service: "*"}
     cluster: other
 clusters:
@@ -61,6 +63,10 @@ TEST(ParseConfig, FullConfigFillsEveryField) {
   EXPECT_EQ(config.routes[0].match.method, "Unary");
   EXPECT_EQ(config.routes[0].match.authority, "foo");
   EXPECT_EQ(config.routes[0].cluster, "backends");
+  EXPECT_EQ(config.routes[0].timeout, Millis(2000));
+  EXPECT_EQ(config.routes[0].max_timeout, Millis(60000));
+  EXPECT_EQ(config.routes[1].timeout, Millis(0)) << "no default deadline";
+  EXPECT_EQ(config.routes[1].max_timeout, Millis(0));
   EXPECT_EQ(config.routes[1].match.service, "") << "\"*\" is stored as any service";
   EXPECT_EQ(config.routes[1].cluster, "other");
 

@@ -1,0 +1,161 @@
+// Deadlines: the proxy enforces grpc-timeout (and route timeouts) itself, cancels the backend's
+// stream at expiry, and forwards what is left of the deadline.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "integration/raw_h2_client.h"
+#include "integration/sluice_process.h"
+#include "sluice/test/v1/test.grpc.pb.h"
+#include "support/grpc_helpers.h"
+#include "support/test_server.h"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::test::v1::CallRequest;
+using sluice::test::v1::CallResponse;
+using Clock = std::chrono::steady_clock;
+constexpr auto kUnary = "/sluice.test.v1.TestService/Unary";
+
+std::string sleeping_request(uint32_t ms) {
+  CallRequest req;
+  req.set_delay_ms(ms);
+  return req.SerializeAsString();
+}
+
+RawHeaders grpc_headers(const std::string& timeout) {
+  RawHeaders h = {{":method", "POST"},
+                  {":scheme", "http"},
+                  {":path", kUnary},
+                  {":authority", "t"},
+                  {"content-type", "application/grpc"},
+                  {"te", "trailers"}};
+  if (!timeout.empty()) h.emplace_back("grpc-timeout", timeout);
+  return h;
+}
+
+std::string framed(const std::string& message) {
+  std::string f(5, '\0');
+  f[3] = static_cast<char>((message.size() >> 8) & 0xff);
+  f[4] = static_cast<char>(message.size() & 0xff);
+  return f + message;
+}
+
+class ProxyDeadlineTest : public ::testing::Test {
+ protected:
+  void start(const std::string& route_extra = "") {
+    auto s = TestServer::start("d0");
+    ASSERT_TRUE(s) << s.error();
+    backend_ = std::make_unique<TestServer>(std::move(*s));
+    std::string yaml = SluiceProcess::simple_config({backend_->address()});
+    if (!route_extra.empty()) {
+      const std::string anchor = "    cluster: backends\n";
+      yaml.insert(yaml.find(anchor) + anchor.size(), route_extra);
+    }
+    auto p = SluiceProcess::start(yaml);
+    ASSERT_TRUE(p) << p.error();
+    proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
+  }
+  std::unique_ptr<TestServer> backend_;
+  std::unique_ptr<SluiceProcess> proxy_;
+};
+
+TEST_F(ProxyDeadlineTest, ProxyEnforcesTheDeadlineAndCancelsUpstream) {
+  start();
+  // A raw client has no deadline timer of its own: what it sees is the proxy's doing.
+  const auto sent = Clock::now();
+  auto r = raw_h2_request(proxy_->address(), grpc_headers("50m"), framed(sleeping_request(1000)),
+                          5s);
+  const auto elapsed = Clock::now() - sent;
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "4") << r->header("grpc-message");
+  EXPECT_GE(elapsed, 50ms);
+  EXPECT_LT(elapsed, 60ms);
+  // The backend saw the cancellation.
+  for (int i = 0; i < 100; ++i) {
+    auto stats = backend_->stats();
+    ASSERT_TRUE(stats) << stats.error();
+    if (stats->calls_cancelled() == 1) return;
+    std::this_thread::sleep_for(5ms);
+  }
+  FAIL() << "the backend never saw the cancellation";
+}
+
+TEST_F(ProxyDeadlineTest, GrpcClientSeesDeadlineExceededAndBackendGetsLessTime) {
+  start();
+  auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy_->address()));
+  {  // what the backend receives is the client's deadline minus the time spent in the proxy
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 2s);
+    CallRequest req;
+    CallResponse resp;
+    ASSERT_TRUE(stub->Unary(&ctx, req, &resp).ok());
+    auto seen = metadata_values(ctx.GetServerInitialMetadata(), "x-deadline-remaining-us");
+    ASSERT_EQ(seen.size(), 1u);
+    const long remaining_us = std::stol(seen[0]);
+    EXPECT_LT(remaining_us, 2'000'000);
+    EXPECT_GT(remaining_us, 1'500'000);
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 50ms);
+  CallRequest req;
+  req.set_delay_ms(1000);
+  CallResponse resp;
+  const auto sent = Clock::now();
+  auto status = stub->Unary(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(Clock::now() - sent, 60ms);
+}
+
+TEST_F(ProxyDeadlineTest, RouteTimeoutAppliesWhenClientSendsNone) {
+  start("    timeout: 100ms\n");
+  const auto sent = Clock::now();
+  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1000)),
+                          5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "4");
+  EXPECT_LT(Clock::now() - sent, 300ms);
+  // A call that finishes in time is untouched, and the backend was told the route's deadline.
+  auto ok = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(0)), 5s);
+  ASSERT_TRUE(ok) << ok.error();
+  EXPECT_EQ(ok->header("grpc-status"), "0");
+  const long remaining_us = std::stol(ok->header("x-deadline-remaining-us"));
+  EXPECT_LE(remaining_us, 100'000);
+  EXPECT_GT(remaining_us, 50'000);
+}
+
+TEST_F(ProxyDeadlineTest, MaxTimeoutCapsTheClientsDeadline) {
+  start("    max_timeout: 100ms\n");
+  const auto sent = Clock::now();
+  auto r = raw_h2_request(proxy_->address(), grpc_headers("10S"), framed(sleeping_request(1000)),
+                          5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "4");
+  EXPECT_LT(Clock::now() - sent, 300ms);
+}
+
+TEST_F(ProxyDeadlineTest, NoDeadlineMeansNoCut) {
+  start();  // no route timeout, client sends none: a 1.5 s call must simply finish
+  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1500)),
+                          5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "0");
+  EXPECT_EQ(r->header("x-deadline-remaining-us"), "") << "no deadline was invented";
+}
+
+TEST_F(ProxyDeadlineTest, MalformedGrpcTimeoutIsAClearError) {
+  start();
+  for (const char* bad : {"123456789S", "10x", "S", "-5m"}) {
+    auto r = raw_h2_request(proxy_->address(), grpc_headers(bad), framed(""), 5s);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->header("grpc-status"), "13") << bad;
+    EXPECT_NE(r->header("grpc-message").find("grpc-timeout"), std::string::npos) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::testing
