@@ -138,6 +138,14 @@ cpu_ticks() {
   echo "$total"
 }
 
+# The backends share cpu 1 with h2load: what a proxy makes them spend
+# (e.g. by how it packs frames) moves calls/s.
+backend_cpu_ticks() {
+  local total=0 pid
+  for pid in "${BACKEND_PIDS[@]}"; do total=$((total + $(cpu_ticks "$pid"))); done
+  echo "$total"
+}
+
 rss_kb() {
   local total=0 pid kb
   for pid in $(tree_pids "$1"); do
@@ -326,8 +334,9 @@ run_row() {
   h2load_grpc "$WORK/$row-warmup.txt" "" "$PROXY_PORT" -c "$CONNECTIONS" -m "$STREAMS" -D "$WARMUP"
 
   # Closed loop, as fast as it goes; sample upstream connections every second.
-  local cpu0 cpu1 samples=()
+  local cpu0 cpu1 bcpu0 bcpu1 samples=()
   if [[ -n $target ]]; then cpu0=$(cpu_ticks "$target"); fi
+  bcpu0=$(backend_cpu_ticks)
   h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" -D "$DURATION" &
   local load_pid=$!
@@ -340,6 +349,7 @@ run_row() {
   done
   wait "$load_pid" || true
   if [[ -n $target ]]; then cpu1=$(cpu_ticks "$target"); fi
+  bcpu1=$(backend_cpu_ticks)
 
   # Open loop at RATE calls/s (h2load --rps is per connection).
   local rcpu0 rcpu1 rps_per_conn=$(((RATE + CONNECTIONS - 1) / CONNECTIONS))
@@ -371,6 +381,7 @@ run_row() {
         echo "stderr_file=$WORK/$row.err"
       fi
     fi
+    echo "backend_cpu_ticks_max=$((bcpu1 - bcpu0))"
     echo "upstream_conn_samples=${samples[*]}"
     echo "backend_calls=$counts"
     echo "rps_per_conn=$rps_per_conn"

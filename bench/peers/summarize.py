@@ -131,6 +131,12 @@ def summarize_row(env, clk_tck, connections, streams):
             if row[phase].get("seconds"):
                 row[phase]["proxy_cpu_busy_pct"] = cpu_s / row[phase]["seconds"] * 100
 
+    backend_ticks = env.get("backend_cpu_ticks_max")
+    if backend_ticks and row["max"].get("succeeded"):
+        row["max"]["backend_cpu_us_per_call"] = (
+            int(backend_ticks) / clk_tck * 1e6 / row["max"]["succeeded"]
+        )
+
     samples = [int(s) for s in env.get("upstream_conn_samples", "").split()]
     if samples:
         row["upstream_conns"] = {
@@ -235,7 +241,7 @@ def row_problems(r, meta):
 
 
 def markdown(meta, rows):
-    out = [f"## Peer benchmark, {meta['date']}", ""]
+    out = [f"### Peer run, {meta['date']}", ""]
     out.append(
         f"Machine: {meta['nproc']} CPUs, {meta['cpu_model']}, {meta['kernel']}. "
         f"Proxy pinned to cpu 0 with one worker; h2load and 3 sluice-testservers on cpu 1."
@@ -262,8 +268,8 @@ def markdown(meta, rows):
         f"Closed loop ({meta['duration_s']} s, as fast as it goes):",
         "",
         "| proxy | calls/s | p50 ms | p99 ms | CPU µs/call | × best peer | proxy CPU % "
-        "| upstream conns | backend split | problems |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| backend CPU µs/call | upstream conns | backend split | problems |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     rate_table = [
         "",
@@ -276,7 +282,7 @@ def markdown(meta, rows):
     ]
     for r in rows:
         if r.get("skipped"):
-            load_table.append(f"| {r['name']} | skipped: {r['skipped']} |" + " |" * 8)
+            load_table.append(f"| {r['name']} | skipped: {r['skipped']} |" + " |" * 9)
             rate_table.append(f"| {r['name']} | skipped |" + " |" * 8)
             continue
         mx, rt = r["max"], r["rate"]
@@ -300,6 +306,7 @@ def markdown(meta, rows):
                 fmt(mx.get("cpu_us_per_call"), "{:.1f}"),
                 fmt(mx.get("cpu_vs_best_peer"), "{:.2f}"),
                 fmt(mx.get("proxy_cpu_busy_pct")),
+                fmt(mx.get("backend_cpu_us_per_call"), "{:.1f}"),
                 upstream,
                 split,
                 "; ".join(problems) or "none",
@@ -328,7 +335,8 @@ def markdown(meta, rows):
         "",
         "CPU µs/call = proxy utime+stime (all its processes) over the run / calls that got HTTP "
         "200; × best peer divides by the lowest of nghttpx, HAProxy and nginx in this run; "
-        "proxy CPU % = its CPU time / wall time (100 = cpu 0 saturated). "
+        "proxy CPU % = its CPU time / wall time (100 = cpu 0 saturated); backend CPU µs/call = "
+        "the 3 testservers' CPU time over the same run / calls (they share cpu 1 with h2load). "
         "Latency percentiles come from h2load's per-request log. Upstream conns: established "
         "proxy→backend connections sampled each second of the closed-loop run (median, max). "
         "Backend split: calls each testserver served over all runs of the row (direct uses one). "

@@ -59,6 +59,12 @@ struct Route {
 struct Listener {
   std::string name;
   HostPort address;
+  // Downstream connection lifetime (gRFC A9): after this age (+-10% jitter per connection)
+  // clients get a graceful GOAWAY and move; 0 = connections live forever.
+  Millis max_connection_age{0};
+  // After the GOAWAY, in-flight calls get this long before the connection is closed;
+  // 0 = as long as they need.
+  Millis max_connection_age_grace{0};
 };
 
 struct Admin {

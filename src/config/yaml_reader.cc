@@ -327,7 +327,15 @@ class Reader {
                           [&](const YAML::Node& v, const std::string& p) {
                             return assign(address(v, p, PortZero::kAllowed), listener.address);
                           },
-                          true}});
+                          true},
+                         {"max_connection_age",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), listener.max_connection_age);
+                          }},
+                         {"max_connection_age_grace",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), listener.max_connection_age_grace);
+                          }}});
   }
 
   MaybeError read_route(const YAML::Node& node, const std::string& path, Route& route) {

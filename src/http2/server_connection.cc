@@ -112,7 +112,10 @@ nghttp2_session_callbacks* server_callbacks() {
 }  // namespace
 
 ServerConnection::ServerConnection(asio::ip::tcp::socket socket, Owner& owner)
-    : Connection(std::move(socket)), owner_(owner), shutdown_timer_(socket_.get_executor()) {}
+    : Connection(std::move(socket)),
+      owner_(owner),
+      shutdown_timer_(socket_.get_executor()),
+      age_timer_(socket_.get_executor()) {}
 
 std::shared_ptr<ServerConnection> ServerConnection::create(asio::ip::tcp::socket socket,
                                                            const SessionSettings& settings,
@@ -189,6 +192,21 @@ void ServerConnection::begin_shutdown() {
   request_flush();
 }
 
+void ServerConnection::set_max_age(std::chrono::milliseconds age,
+                                   std::chrono::milliseconds grace) {
+  auto self = std::static_pointer_cast<ServerConnection>(shared_from_this());
+  age_timer_.expires_after(age);
+  age_timer_.async_wait([self, grace](asio::error_code ec) {
+    if (ec || self->closed()) return;
+    self->begin_shutdown();
+    if (grace.count() == 0) return;
+    self->age_timer_.expires_after(grace);
+    self->age_timer_.async_wait([self](asio::error_code ec2) {
+      if (!ec2) self->close("max connection age grace expired");
+    });
+  });
+}
+
 void ServerConnection::on_ping_ack() {
   if (shutdown_started_) send_final_goaway();
 }
@@ -205,6 +223,7 @@ void ServerConnection::send_final_goaway() {
 
 void ServerConnection::on_closed(const std::string& reason) {
   shutdown_timer_.cancel();
+  age_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, stream] : streams) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <asio/steady_timer.hpp>
+#include <chrono>
 #include <unordered_map>
 
 #include "http2/connection.h"
@@ -34,6 +35,8 @@ class ServerConnection final : public Connection {
   // Graceful shutdown (gRFC A9): GOAWAY with the maximum stream id, a PING round trip, then
   // GOAWAY with the last stream id actually processed; open streams finish.
   void begin_shutdown();
+  // Max connection age: begin_shutdown() after `age`, then close after `grace` (0 = never).
+  void set_max_age(std::chrono::milliseconds age, std::chrono::milliseconds grace);
   size_t open_streams() const { return streams_.size(); }
 
   // nghttp2 callback plumbing (called from the anonymous-namespace callbacks only).
@@ -50,6 +53,7 @@ class ServerConnection final : public Connection {
   Owner& owner_;
   std::unordered_map<int32_t, ServerStream*> streams_;
   asio::steady_timer shutdown_timer_;
+  asio::steady_timer age_timer_;
   bool shutdown_started_ = false;
   bool final_goaway_sent_ = false;
 };

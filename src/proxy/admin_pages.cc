@@ -53,6 +53,15 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats) {
                read(e->upstream_connections));
     }
   }
+  w.family("sluice_upstream_connections_opened_total", "counter",
+           "Upstream connections opened (connect attempts).");
+  for (const auto& c : snapshot.clusters) {
+    for (const auto& e : c.stats->endpoints) {
+      w.sample("sluice_upstream_connections_opened_total",
+               {{"cluster", c.stats->name}, {"endpoint", e->address}},
+               read(e->upstream_connections_opened));
+    }
+  }
   w.family("sluice_upstream_connect_failures_total", "counter", "Failed upstream connects.");
   for (const auto& c : snapshot.clusters) {
     for (const auto& e : c.stats->endpoints) {

@@ -28,6 +28,7 @@ struct EndpointStats {
   StatusCounters calls{};  // finished calls by grpc-status
   Gauge in_flight{0};
   Gauge upstream_connections{0};
+  Counter upstream_connections_opened{0};
   Counter connect_failures{0};
 };
 

@@ -95,6 +95,7 @@ std::shared_ptr<http2::ClientConnection> UpstreamPool::open_connection() {
   auto conn = http2::ClientConnection::create(executor_, settings_, *this);
   conns_.push_back(conn);
   add(stats_.upstream_connections, 1);
+  bump(stats_.upstream_connections_opened);
   conn->connect(*resolved_, cluster_.connect_timeout);
   return conn;
 }

@@ -74,6 +74,13 @@ void Worker::accept(size_t listener) {
       auto conn = http2::ServerConnection::create(std::move(socket),
                                                   snapshot_->downstream_settings, *this);
       downstream_.emplace(conn.get(), conn);
+      const auto& l = snapshot_->config->listeners[listener];
+      if (l.max_connection_age.count() > 0) {
+        // +-10% jitter so connections accepted together do not all move at once.
+        const auto age = l.max_connection_age.count();
+        const auto jitter = static_cast<int64_t>(random_.below(age / 5 + 1)) - age / 10;
+        conn->set_max_age(std::chrono::milliseconds(age + jitter), l.max_connection_age_grace);
+      }
       downstream_count_.fetch_add(1);
       add(stats_.downstream_connections, 1);
       bump(stats_.downstream_connections_total);

@@ -1,0 +1,106 @@
+// Connection lifetime: backends that rotate their connections (max connection age + GOAWAY)
+// under steady load must not fail a single call going through the proxy.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "integration/sluice_process.h"
+#include "sluice/test/v1/test.grpc.pb.h"
+#include "support/grpc_helpers.h"
+#include "support/test_server.h"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::test::v1::CallRequest;
+using sluice::test::v1::CallResponse;
+using Clock = std::chrono::steady_clock;
+
+struct LoadResult {
+  int ok = 0;
+  std::map<std::string, int> failures;  // status message -> count
+};
+
+// `threads` closed-loop clients on one channel for `duration`, each call taking `delay_ms`.
+LoadResult steady_load(const std::shared_ptr<grpc::Channel>& channel, int threads,
+                       std::chrono::milliseconds duration, uint32_t delay_ms) {
+  auto stub = sluice::test::v1::TestService::NewStub(channel);
+  std::mutex mu;
+  LoadResult result;
+  std::vector<std::thread> workers;
+  const auto end = Clock::now() + duration;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      while (Clock::now() < end) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+        CallRequest req;
+        req.set_delay_ms(delay_ms);
+        CallResponse resp;
+        auto status = stub->Unary(&ctx, req, &resp);
+        std::lock_guard lock(mu);
+        if (status.ok()) {
+          ++result.ok;
+        } else {
+          ++result.failures[std::to_string(status.error_code()) + " " + status.error_message()];
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return result;
+}
+
+TEST(ProxyLifetime, BackendsRotatingConnectionsLoseNoCall) {
+  std::vector<TestServer> backends;
+  std::vector<std::string> addresses;
+  for (const char* id : {"r0", "r1", "r2"}) {
+    auto s = TestServer::start(id, {"--max-connection-age", "1s", "--max-connection-age-grace",
+                                    "10s"});
+    ASSERT_TRUE(s) << s.error();
+    addresses.push_back(s->address());
+    backends.push_back(std::move(*s));
+  }
+  auto proxy = SluiceProcess::start(SluiceProcess::simple_config(addresses));
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto channel = make_channel(proxy->address());
+  auto result = steady_load(channel, 16, 6s, 20);
+  EXPECT_GT(result.ok, 1000);
+  for (const auto& [message, count] : result.failures) ADD_FAILURE() << count << "x " << message;
+  // The backends did rotate: more connections were opened than the pool needs at once.
+  auto metrics = proxy->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  const std::string family = "sluice_upstream_connections_opened_total{cluster=\"backends\",endpoint=\"";
+  const std::string line_start = family + addresses[0] + "\"} ";
+  auto at = metrics->find(line_start);
+  ASSERT_NE(at, std::string::npos) << *metrics;
+  EXPECT_GE(std::stoi(metrics->substr(at + line_start.size())), 4) << *metrics;
+}
+
+TEST(ProxyLifetime, OwnMaxConnectionAgeMovesClientsWithoutFailures) {
+  auto backend = TestServer::start("m0");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  const std::string anchor = "    address: 127.0.0.1:0\n";
+  yaml.insert(yaml.find(anchor) + anchor.size(), "    max_connection_age: 1s\n");
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto result = steady_load(make_channel(proxy->address()), 16, 5s, 20);
+  EXPECT_GT(result.ok, 1000);
+  for (const auto& [message, count] : result.failures) ADD_FAILURE() << count << "x " << message;
+  auto metrics = proxy->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  const std::string key = "\nsluice_downstream_connections_total ";
+  auto at = metrics->find(key);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::stoi(metrics->substr(at + key.size())), 4) << "the client reconnected";
+}
+
+}  // namespace
+}  // namespace sluice::testing
