@@ -40,6 +40,7 @@ void Connection::start_io() {
   io_started_ = true;
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
   do_read();
   flush();
 }
@@ -54,23 +55,40 @@ void Connection::request_flush() {
 }
 
 void Connection::do_read() {
-  socket_.async_read_some(
-      asio::buffer(read_buf_), [self = shared_from_this()](asio::error_code ec, size_t n) {
-        if (self->closed_) return;
-        if (ec) {
-          self->finish(ec == asio::error::eof ? "peer closed the connection" : ec.message());
-          return;
-        }
-        ssize_t rv = nghttp2_session_mem_recv(self->session_, self->read_buf_.data(), n);
-        if (rv < 0) {
-          // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
-          self->flush();
-          self->finish(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
-          return;
-        }
-        self->flush();
-        if (!self->closed_) self->do_read();
-      });
+  // Wait for readability, then read into a per-thread buffer: an idle connection holds no read
+  // buffer of its own (nghttp2 copies whatever it keeps), which is most of its memory.
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](asio::error_code ec) {
+                       if (self->closed_) return;
+                       if (ec) {
+                         self->finish(ec.message());
+                         return;
+                       }
+                       self->read_available();
+                     });
+}
+
+void Connection::read_available() {
+  thread_local std::array<uint8_t, 65536> buf;
+  for (int rounds = 0; rounds < 4; ++rounds) {  // bounded: other connections get a turn
+    asio::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) {
+      finish(ec == asio::error::eof ? "peer closed the connection" : ec.message());
+      return;
+    }
+    ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
+    if (rv < 0) {
+      // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
+      flush();
+      finish(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
+      return;
+    }
+    if (closed_ || n < buf.size()) break;
+  }
+  flush();
+  if (!closed_) do_read();
 }
 
 void Connection::flush() {

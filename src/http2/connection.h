@@ -51,10 +51,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void do_read();
+  void read_available();
   void flush();
   void finish(std::string reason);
 
-  std::array<uint8_t, 32768> read_buf_;
   std::vector<uint8_t> write_buf_;
   bool writing_ = false;
   bool flush_posted_ = false;
