@@ -4,10 +4,10 @@
 #
 # Each row gets 3 fresh sluice-testservers; the proxy runs on cpu 0 with one
 # worker, h2load and the backends on cpu 1 (design brief, section 7). Per row:
-#   1. warm-up run (WARMUP s), then a closed-loop run at full speed (DURATION s):
+#   1. IDLE_CONNS idle h2 connections on the fresh proxy: RSS before/with them;
+#   2. warm-up run (WARMUP s), then a closed-loop run at full speed (DURATION s):
 #      calls/s, p50/p99, proxy CPU us per call, upstream connections (ss);
-#   2. a fixed-rate run at RATE calls/s: p50/p99 and CPU us per call;
-#   3. IDLE_CONNS idle h2 connections: proxy RSS before/with them;
+#   3. a fixed-rate run at RATE calls/s: p50/p99 and CPU us per call;
 #   4. the backends' own "served N calls" counts (h2load only counts HTTP 200).
 # Prints a Markdown table, appends it to docs/benchmarks.md (DOC= to skip) and
 # writes bench-out/peers.json. Every process it starts is stopped by PID.
@@ -414,6 +414,7 @@ main() {
     echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
     echo "kernel=$(uname -sr)"
     echo "sluice_version=$(version_of "$BIN/sluice" --version)"
+    echo "sluice_build=built $(date -u -r "$BIN/sluice" '+%Y-%m-%d %H:%M UTC'), tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src apps 2>/dev/null || echo ' + local changes')"
     echo "nghttpx_version=$(version_of nghttpx --version)"
     echo "haproxy_version=$(version_of haproxy -v)"
     echo "nginx_version=$(version_of nginx -v)"

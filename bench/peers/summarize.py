@@ -256,6 +256,8 @@ def markdown(meta, rows):
         )
         + "."
     )
+    if meta.get("sluice_build"):
+        out.append(f"Sluice binary: {meta['sluice_build']}.")
     out.append(
         f"Load: gRPC unary, empty CallRequest, h2load -c {meta['connections']} "
         f"-m {meta['streams']}, {meta['warmup_s']} s warm-up then {meta['duration_s']} s "
