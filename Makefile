@@ -4,6 +4,8 @@ BUILD_LOCK ?= /tmp/sluice-build.lock
 LOCKED := flock $(BUILD_LOCK)
 JOBS ?= 2
 FUZZ_SECONDS ?= 20
+BENCH_ARGS ?=
+PEERS ?= 1
 RELEASE_BIN := build/release/bin
 
 .PHONY: help deps configure build demo test bench fuzz clean
@@ -32,16 +34,16 @@ demo: configure
 test:
 	scripts/test.sh
 
-# Each benchmark prints its table and writes bench-out/<name>.json; then the peer comparison.
+# Each benchmark prints its table and writes bench-out/<name>.json (extra flags: BENCH_ARGS);
+# then the end-to-end comparison with peer proxies, bench/run_peers.sh (skip it with PEERS=0).
 bench: build
 	@mkdir -p bench-out
 	@set -e; for b in $(RELEASE_BIN)/bench_*; do \
 	  [ -x "$$b" ] || continue; \
 	  name=$$(basename "$$b"); echo "== $$name"; \
-	  "$$b" --benchmark_out=bench-out/$$name.json --benchmark_out_format=json; \
+	  "$$b" --benchmark_out=bench-out/$$name.json --benchmark_out_format=json $(BENCH_ARGS); \
 	done
-	@if [ -x bench/run_peers.sh ]; then bench/run_peers.sh; \
-	 elif [ -f bench/run_peers.sh ]; then sh bench/run_peers.sh; fi
+	@if [ "$(PEERS)" != 0 ] && [ -f bench/run_peers.sh ]; then bash bench/run_peers.sh; fi
 
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)

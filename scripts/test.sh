@@ -34,7 +34,7 @@ phase() {
   if ((rc == 0)); then
     summary+=("$(printf '%-14s %5ds  ok      %s' "$name" "$took" "$note")")
   else
-    summary+=("$(printf '%-14s %5ds  FAILED  %s' "$name" "$took" "${note:-exit $rc, see $logs/$log.log}")")
+    summary+=("$(printf '%-14s %5ds  FAILED  %s' "$name" "$took" "${note:+$note; }exit $rc, log $logs/$log.log")")
     failures+=("$name")
     # Name the failed tests in the summary (ctest lists them at the end of its output).
     while IFS= read -r line; do
