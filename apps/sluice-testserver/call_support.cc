@@ -1,8 +1,7 @@
 #include "call_support.h"
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -49,9 +48,9 @@ void add_call_metadata(grpc::CallbackServerContext* ctx, std::string_view backen
   // The deadline this call arrived with, so tests can see what a proxy propagated.
   const auto remaining = ctx->deadline() - std::chrono::system_clock::now();
   if (ctx->deadline() != std::chrono::system_clock::time_point::max()) {
-    add_leading("x-deadline-remaining-us",
-                std::to_string(
-                    std::chrono::duration_cast<std::chrono::microseconds>(remaining).count()));
+    add_leading(
+        "x-deadline-remaining-us",
+        std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(remaining).count()));
   }
   // A multimap keeps the values of one key in arrival order.
   for (const auto& [key_ref, value_ref] : ctx->client_metadata()) {

@@ -1,9 +1,9 @@
 // sluice: the per-call gRPC proxy. Wiring only: flags -> config -> proxy.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "config/config.h"
 #include "proxy/proxy.h"

@@ -65,6 +65,8 @@ struct Listener {
   // After the GOAWAY, in-flight calls get this long before the connection is closed;
   // 0 = as long as they need.
   Millis max_connection_age_grace{0};
+  // A connection without calls for this long gets a graceful GOAWAY; 0 = never.
+  Millis idle_timeout{0};
 };
 
 struct Admin {
@@ -80,6 +82,11 @@ struct Http2 {
   uint32_t connection_window = 16u << 20;
   uint32_t max_concurrent_streams = 1000;  // advertised to downstream clients
   uint32_t max_header_list_size = 16384;
+  // Ping policing (gRFC A8): a client PING sooner than this after the previous one, with no
+  // response frames in between, is a strike; beyond max_ping_strikes the client gets GOAWAY
+  // ENHANCE_YOUR_CALM "too_many_pings".
+  Millis min_ping_interval{10000};
+  uint32_t max_ping_strikes = 2;
 };
 
 struct Config {

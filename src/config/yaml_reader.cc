@@ -311,8 +311,16 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return assign(number(v, p, 1, kMaxWindow), http2.max_concurrent_streams);
           }},
-         {"max_header_list_size", [&](const YAML::Node& v, const std::string& p) {
+         {"max_header_list_size",
+          [&](const YAML::Node& v, const std::string& p) {
             return assign(size(v, p, kMinHeaderListSize, kMaxWindow), http2.max_header_list_size);
+          }},
+         {"min_ping_interval",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), http2.min_ping_interval);
+          }},
+         {"max_ping_strikes", [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 0, 1000), http2.max_ping_strikes);
           }}});
   }
 
@@ -335,6 +343,9 @@ class Reader {
                          {"max_connection_age_grace",
                           [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), listener.max_connection_age_grace);
+                          }},
+                         {"idle_timeout", [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), listener.idle_timeout);
                           }}});
   }
 
@@ -348,10 +359,8 @@ class Reader {
             return assign(name(v, p), route.cluster);
           },
           true},
-         {"timeout",
-          [&](const YAML::Node& v, const std::string& p) {
-            return assign(duration(v, p), route.timeout);
-          }},
+         {"timeout", [&](const YAML::Node& v,
+                         const std::string& p) { return assign(duration(v, p), route.timeout); }},
          {"max_timeout", [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), route.max_timeout);
           }}});

@@ -2,9 +2,9 @@
 // window of the side they came from, because that window is only re-opened once they are read.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <string>
 

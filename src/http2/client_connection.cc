@@ -68,8 +68,8 @@ int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, vo
   return 0;
 }
 
-ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
-                  uint32_t* flags, nghttp2_data_source*, void* user_data) {
+ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags,
+                  nghttp2_data_source*, void* user_data) {
   ClientStream* s = conn_of(user_data).stream(stream_id);
   if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   BodyRead r = s->read_request_body(buf, length);

@@ -53,8 +53,14 @@ class ClientConnection final : public Connection {
   ClientStream* stream(int32_t stream_id);
   void mark_sent(int32_t stream_id);
   void end_stream(int32_t stream_id, uint32_t error_code);
-  void on_settings() { settings_received_ = true, owner_.on_capacity_changed(*this); }
-  void on_goaway() { goaway_received_ = true, owner_.on_capacity_changed(*this); }
+  void on_settings() {
+    settings_received_ = true;
+    owner_.on_capacity_changed(*this);
+  }
+  void on_goaway() {
+    goaway_received_ = true;
+    owner_.on_capacity_changed(*this);
+  }
 
   ClientConnection(asio::any_io_executor executor, Owner& owner);
 

@@ -104,6 +104,10 @@ void Connection::flush() {
     write_buf_.insert(write_buf_.end(), data, data + n);
   }
   if (write_buf_.empty()) {
+    if (!close_after_write_.empty()) {
+      finish(close_after_write_);
+      return;
+    }
     if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
       finish("session finished");
     }
@@ -124,6 +128,11 @@ void Connection::flush() {
 }
 
 void Connection::close(std::string reason) { finish(std::move(reason)); }
+
+void Connection::close_after_write(std::string reason) {
+  close_after_write_ = std::move(reason);
+  request_flush();
+}
 
 void Connection::finish(std::string reason) {
   if (closed_) return;

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +22,11 @@ struct SessionSettings {
   uint32_t connection_window = 16u << 20;
   uint32_t max_concurrent_streams = 1000;
   uint32_t max_header_list_size = 16384;
+  // gRFC A8 ping policing (server side): a PING sooner than this after the previous one, with
+  // no HEADERS or DATA sent in between, is a strike; more than max_ping_strikes strikes and
+  // the client gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
+  std::chrono::milliseconds min_ping_interval{10000};
+  uint32_t max_ping_strikes = 2;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -34,6 +40,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void request_flush();
   // Closes the socket at once; on_closed() follows.
   void close(std::string reason);
+  // Closes once everything queued (a GOAWAY, say) has been written.
+  void close_after_write(std::string reason);
   bool closed() const { return closed_; }
   nghttp2_session* session() const { return session_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -60,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_posted_ = false;
   bool closed_ = false;
   bool io_started_ = false;
+  std::string close_after_write_;  // reason, when a close is pending
 };
 
 // Creates nghttp2 options shared by both sides: we open windows ourselves, only after the

@@ -52,11 +52,22 @@ int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* us
       }
       return 0;
     case NGHTTP2_PING:
-      if (frame->hd.flags & NGHTTP2_FLAG_ACK) conn_of(user_data).on_ping_ack();
+      if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
+        conn_of(user_data).on_ping_ack();
+      } else {
+        conn_of(user_data).on_ping();
+      }
       return 0;
     default:
       return 0;
   }
+}
+
+int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+  if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
+    conn_of(user_data).on_response_frame_sent();
+  }
+  return 0;
 }
 
 int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
@@ -102,6 +113,7 @@ nghttp2_session_callbacks* server_callbacks() {
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     return cb;
@@ -111,16 +123,20 @@ nghttp2_session_callbacks* server_callbacks() {
 
 }  // namespace
 
-ServerConnection::ServerConnection(asio::ip::tcp::socket socket, Owner& owner)
+ServerConnection::ServerConnection(asio::ip::tcp::socket socket, const SessionSettings& settings,
+                                   Owner& owner)
     : Connection(std::move(socket)),
       owner_(owner),
       shutdown_timer_(socket_.get_executor()),
-      age_timer_(socket_.get_executor()) {}
+      age_timer_(socket_.get_executor()),
+      idle_timer_(socket_.get_executor()),
+      min_ping_interval_(settings.min_ping_interval),
+      max_ping_strikes_(settings.max_ping_strikes) {}
 
 std::shared_ptr<ServerConnection> ServerConnection::create(asio::ip::tcp::socket socket,
                                                            const SessionSettings& settings,
                                                            Owner& owner) {
-  auto conn = std::make_shared<ServerConnection>(std::move(socket), owner);
+  auto conn = std::make_shared<ServerConnection>(std::move(socket), settings, owner);
   nghttp2_option* opt = make_session_options();
   nghttp2_session_server_new2(&conn->session_, server_callbacks(), conn.get(), opt);
   nghttp2_option_del(opt);
@@ -131,6 +147,7 @@ std::shared_ptr<ServerConnection> ServerConnection::create(asio::ip::tcp::socket
 ServerStream* ServerConnection::begin_stream(int32_t stream_id) {
   ServerStream* s = owner_.new_stream(*this, stream_id);
   nghttp2_session_set_stream_user_data(session_, stream_id, s);
+  if (streams_.empty() && idle_timeout_.count() > 0) idle_timer_.cancel();
   streams_.emplace(stream_id, s);
   return s;
 }
@@ -140,6 +157,7 @@ void ServerConnection::end_stream(int32_t stream_id, ServerStream* stream, uint3
   streams_.erase(stream_id);
   nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
   stream->on_downstream_closed(error_code);
+  if (streams_.empty()) arm_idle_timer();
 }
 
 int ServerConnection::submit_response(int32_t stream_id, const HeaderBlock& headers,
@@ -185,15 +203,14 @@ void ServerConnection::begin_shutdown() {
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   // A client that never answers the PING still gets the final GOAWAY.
   shutdown_timer_.expires_after(std::chrono::seconds(1));
-  shutdown_timer_.async_wait([self = std::static_pointer_cast<ServerConnection>(
-                                  shared_from_this())](asio::error_code ec) {
-    if (!ec) self->send_final_goaway();
-  });
+  shutdown_timer_.async_wait(
+      [self = std::static_pointer_cast<ServerConnection>(shared_from_this())](asio::error_code ec) {
+        if (!ec) self->send_final_goaway();
+      });
   request_flush();
 }
 
-void ServerConnection::set_max_age(std::chrono::milliseconds age,
-                                   std::chrono::milliseconds grace) {
+void ServerConnection::set_max_age(std::chrono::milliseconds age, std::chrono::milliseconds grace) {
   auto self = std::static_pointer_cast<ServerConnection>(shared_from_this());
   age_timer_.expires_after(age);
   age_timer_.async_wait([self, grace](asio::error_code ec) {
@@ -205,6 +222,35 @@ void ServerConnection::set_max_age(std::chrono::milliseconds age,
       if (!ec2) self->close("max connection age grace expired");
     });
   });
+}
+
+void ServerConnection::set_idle_timeout(std::chrono::milliseconds timeout) {
+  idle_timeout_ = timeout;
+  arm_idle_timer();
+}
+
+void ServerConnection::arm_idle_timer() {
+  if (idle_timeout_.count() == 0 || closed() || shutdown_started_) return;
+  idle_timer_.expires_after(idle_timeout_);
+  idle_timer_.async_wait(
+      [self = std::static_pointer_cast<ServerConnection>(shared_from_this())](asio::error_code ec) {
+        if (!ec && self->streams_.empty()) self->begin_shutdown();
+      });
+}
+
+void ServerConnection::on_ping() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!sent_since_ping_ && now - last_ping_ < min_ping_interval_ &&
+      ++ping_strikes_ > max_ping_strikes_) {
+    static constexpr char kDebug[] = "too_many_pings";
+    nghttp2_submit_goaway(
+        session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+        NGHTTP2_ENHANCE_YOUR_CALM, reinterpret_cast<const uint8_t*>(kDebug), sizeof kDebug - 1);
+    close_after_write("too many pings");
+    return;
+  }
+  last_ping_ = now;
+  sent_since_ping_ = false;
 }
 
 void ServerConnection::on_ping_ack() {
@@ -224,6 +270,7 @@ void ServerConnection::send_final_goaway() {
 void ServerConnection::on_closed(const std::string& reason) {
   shutdown_timer_.cancel();
   age_timer_.cancel();
+  idle_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, stream] : streams) {

@@ -37,23 +37,38 @@ class ServerConnection final : public Connection {
   void begin_shutdown();
   // Max connection age: begin_shutdown() after `age`, then close after `grace` (0 = never).
   void set_max_age(std::chrono::milliseconds age, std::chrono::milliseconds grace);
+  // Graceful shutdown once the connection has had no open stream for `timeout`.
+  void set_idle_timeout(std::chrono::milliseconds timeout);
   size_t open_streams() const { return streams_.size(); }
 
   // nghttp2 callback plumbing (called from the anonymous-namespace callbacks only).
   ServerStream* begin_stream(int32_t stream_id);
   void end_stream(int32_t stream_id, ServerStream* stream, uint32_t error_code);
   void on_ping_ack();
+  void on_ping();
+  void on_response_frame_sent() {
+    sent_since_ping_ = true;
+    ping_strikes_ = 0;
+  }
 
-  ServerConnection(asio::ip::tcp::socket socket, Owner& owner);
+  ServerConnection(asio::ip::tcp::socket socket, const SessionSettings& settings, Owner& owner);
 
  private:
   void on_closed(const std::string& reason) override;
   void send_final_goaway();
+  void arm_idle_timer();
 
   Owner& owner_;
   std::unordered_map<int32_t, ServerStream*> streams_;
   asio::steady_timer shutdown_timer_;
   asio::steady_timer age_timer_;
+  asio::steady_timer idle_timer_;
+  std::chrono::milliseconds idle_timeout_{0};
+  std::chrono::milliseconds min_ping_interval_;
+  uint32_t max_ping_strikes_;
+  std::chrono::steady_clock::time_point last_ping_{};
+  uint32_t ping_strikes_ = 0;
+  bool sent_since_ping_ = true;
   bool shutdown_started_ = false;
   bool final_goaway_sent_ = false;
 };

@@ -32,8 +32,8 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats) {
     status_samples(w, "sluice_calls_total", {{"cluster", c.stats->name}, {"endpoint", ""}},
                    c.stats->calls_without_endpoint);
     for (const auto& e : c.stats->endpoints) {
-      status_samples(w, "sluice_calls_total", {{"cluster", c.stats->name}, {"endpoint", e->address}},
-                     e->calls);
+      status_samples(w, "sluice_calls_total",
+                     {{"cluster", c.stats->name}, {"endpoint", e->address}}, e->calls);
     }
   }
   w.family("sluice_calls_in_flight", "gauge", "Calls in progress.");
@@ -96,9 +96,8 @@ std::string render_clusters(const Snapshot& snapshot) {
                            {"upstream_connections", read(e->upstream_connections)},
                            {"connect_failures", read(e->connect_failures)}});
     }
-    clusters.push_back({{"name", c.config.name},
-                        {"policy", c.config.policy},
-                        {"endpoints", endpoints}});
+    clusters.push_back(
+        {{"name", c.config.name}, {"policy", c.config.policy}, {"endpoints", endpoints}});
   }
   return nlohmann::json{{"clusters", clusters}}.dump(2);
 }

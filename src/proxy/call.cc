@@ -139,9 +139,9 @@ void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
   if (deadline_) {
     // Forward what is left of the deadline, never more.
     auto left = *deadline_ - std::chrono::steady_clock::now();
-    request_headers_.set("grpc-timeout",
-                         wire::format_grpc_timeout(std::max<std::chrono::nanoseconds>(
-                             left, std::chrono::nanoseconds(1))));
+    request_headers_.set(
+        "grpc-timeout", wire::format_grpc_timeout(
+                            std::max<std::chrono::nanoseconds>(left, std::chrono::nanoseconds(1))));
   }
   // gRPC requests always carry a body (possibly empty, closed by END_STREAM on DATA).
   auto id = conn->submit_request(request_headers_, /*has_body=*/true, this);
@@ -286,8 +286,8 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
     request_body_ = std::move(again);
     replay_.clear();
-    last_error_ = es.address + (error_code == http2::kConnectionLost ? ": connection lost"
-                                                                     : ": stream refused");
+    last_error_ = es.address +
+                  (error_code == http2::kConnectionLost ? ": connection lost" : ": stream refused");
     route_upstream();
     return;
   }
@@ -296,9 +296,9 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     if (error_code == http2::kConnectionLost) {
       fail(StatusCode::kUnavailable, "upstream " + es.address + ": connection lost");
     } else {
-      fail(wire::status_from_rst_stream(error_code),
-           "upstream " + es.address + " reset the stream (HTTP/2 error " +
-               std::to_string(error_code) + ")");
+      fail(wire::status_from_rst_stream(error_code), "upstream " + es.address +
+                                                         " reset the stream (HTTP/2 error " +
+                                                         std::to_string(error_code) + ")");
     }
     return;
   }
@@ -307,7 +307,7 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
                                                  : wire::status_from_rst_stream(error_code);
   response_done_ = true;
   down_.reset_stream(down_id_, error_code == http2::kConnectionLost ? 2 /*INTERNAL_ERROR*/
-                                                                     : error_code);
+                                                                    : error_code);
 }
 
 void Call::fail(StatusCode code, const std::string& message, int http_status) {

@@ -100,7 +100,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   bool response_trailers_ = false;  // trailers arrived, to follow the body
   bool response_eof_ = false;       // upstream ended without trailers
   bool response_done_ = false;      // the downstream response is complete or was reset
-  bool attached_ = false;  // reached an endpoint at least once
+  bool attached_ = false;           // reached an endpoint at least once
 
   wire::StatusCode status_ = wire::StatusCode::kUnknown;
 };

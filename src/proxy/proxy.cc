@@ -53,9 +53,8 @@ int Proxy::run() {
 
   admin::AdminServer admin(control);
   if (config_->admin.enabled) {
-    admin.handle("GET", "/healthz", [](const admin::HttpRequest&) {
-      return admin::text_response(200, "ok");
-    });
+    admin.handle("GET", "/healthz",
+                 [](const admin::HttpRequest&) { return admin::text_response(200, "ok"); });
     admin.handle("GET", "/metrics", [this](const admin::HttpRequest&) {
       admin::HttpResponse r;
       r.content_type = std::string(admin::PrometheusWriter::kContentType);

@@ -21,10 +21,11 @@ Router::Router(const std::vector<config::Route>& routes,
   for (const auto& r : routes) {
     auto it = std::find(cluster_names.begin(), cluster_names.end(), r.cluster);
     if (it == cluster_names.end()) continue;  // unreachable for a validated config
-    entries_.push_back({r.match.service == "*" ? "" : r.match.service, r.match.method,
-                        r.match.authority,
-                        {static_cast<size_t>(it - cluster_names.begin()), r.timeout,
-                         r.max_timeout}});
+    entries_.push_back(
+        {r.match.service == "*" ? "" : r.match.service,
+         r.match.method,
+         r.match.authority,
+         {static_cast<size_t>(it - cluster_names.begin()), r.timeout, r.max_timeout}});
   }
 }
 

@@ -5,7 +5,8 @@ namespace sluice::proxy {
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config) {
   std::vector<std::string> names;
   for (const auto& c : config->clusters) names.push_back(c.name);
-  auto snap = std::make_shared<Snapshot>(Snapshot{config, Router(config->routes, names), {}, {}, {}});
+  auto snap =
+      std::make_shared<Snapshot>(Snapshot{config, Router(config->routes, names), {}, {}, {}});
   for (const auto& c : config->clusters) {
     auto set = std::make_shared<core::EndpointSet>();
     set->version = 1;
@@ -18,10 +19,12 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
     snap->clusters.push_back({c, std::move(set), std::move(stats)});
   }
   const auto& h = config->http2;
-  snap->downstream_settings = {h.stream_window, h.connection_window, h.max_concurrent_streams,
-                               h.max_header_list_size};
+  snap->downstream_settings = {h.stream_window,          h.connection_window,
+                               h.max_concurrent_streams, h.max_header_list_size,
+                               h.min_ping_interval,      h.max_ping_strikes};
   // Upstream: the same windows; the backend decides how many streams it takes.
-  snap->upstream_settings = {h.stream_window, h.connection_window, 0, h.max_header_list_size};
+  snap->upstream_settings = {h.stream_window,        h.connection_window, 0,
+                             h.max_header_list_size, h.min_ping_interval, h.max_ping_strikes};
   return snap;
 }
 

@@ -19,9 +19,8 @@ std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
 }  // namespace
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
-                           const config::HostPort& endpoint,
-                           const http2::SessionSettings& settings, EndpointStats& stats,
-                           core::Random& random)
+                           const config::HostPort& endpoint, const http2::SessionSettings& settings,
+                           EndpointStats& stats, core::Random& random)
     : executor_(executor),
       cluster_(cluster),
       endpoint_(endpoint),
@@ -131,8 +130,8 @@ void UpstreamPool::enter_backoff(const std::string& reason) {
   last_error_ = reason;
   auto delay = connect_backoff(failed_connects_, random_);
   retry_at_ = Clock::now() + delay;
-  spdlog::warn("upstream {} (cluster {}): {}; next attempt in {} ms", stats_.address,
-               cluster_.name, reason, delay.count());
+  spdlog::warn("upstream {} (cluster {}): {}; next attempt in {} ms", stats_.address, cluster_.name,
+               reason, delay.count());
   if (conns_.empty()) fail_pending(stats_.address + ": " + reason);
 }
 

@@ -36,7 +36,8 @@ class PoolCall {
 class UpstreamPool final : public http2::ClientConnection::Owner {
  public:
   UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
-               const config::HostPort& endpoint, const http2::SessionSettings& settings, EndpointStats& stats, core::Random& random);
+               const config::HostPort& endpoint, const http2::SessionSettings& settings,
+               EndpointStats& stats, core::Random& random);
   ~UpstreamPool() override;
 
   // Attaches the call to a connection now, or queues it; an error means the endpoint cannot

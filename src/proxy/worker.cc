@@ -71,8 +71,8 @@ void Worker::accept(size_t listener) {
                                                       asio::ip::tcp::socket socket) {
     if (draining_ || !acceptors_[listener]->is_open()) return;
     if (!ec) {
-      auto conn = http2::ServerConnection::create(std::move(socket),
-                                                  snapshot_->downstream_settings, *this);
+      auto conn =
+          http2::ServerConnection::create(std::move(socket), snapshot_->downstream_settings, *this);
       downstream_.emplace(conn.get(), conn);
       const auto& l = snapshot_->config->listeners[listener];
       if (l.max_connection_age.count() > 0) {
@@ -81,6 +81,7 @@ void Worker::accept(size_t listener) {
         const auto jitter = static_cast<int64_t>(random_.below(age / 5 + 1)) - age / 10;
         conn->set_max_age(std::chrono::milliseconds(age + jitter), l.max_connection_age_grace);
       }
+      if (l.idle_timeout.count() > 0) conn->set_idle_timeout(l.idle_timeout);
       downstream_count_.fetch_add(1);
       add(stats_.downstream_connections, 1);
       bump(stats_.downstream_connections_total);

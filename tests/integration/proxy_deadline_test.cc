@@ -68,8 +68,8 @@ TEST_F(ProxyDeadlineTest, ProxyEnforcesTheDeadlineAndCancelsUpstream) {
   start();
   // A raw client has no deadline timer of its own: what it sees is the proxy's doing.
   const auto sent = Clock::now();
-  auto r = raw_h2_request(proxy_->address(), grpc_headers("50m"), framed(sleeping_request(1000)),
-                          5s);
+  auto r =
+      raw_h2_request(proxy_->address(), grpc_headers("50m"), framed(sleeping_request(1000)), 5s);
   const auto elapsed = Clock::now() - sent;
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header("grpc-status"), "4") << r->header("grpc-message");
@@ -114,8 +114,7 @@ TEST_F(ProxyDeadlineTest, GrpcClientSeesDeadlineExceededAndBackendGetsLessTime) 
 TEST_F(ProxyDeadlineTest, RouteTimeoutAppliesWhenClientSendsNone) {
   start("    timeout: 100ms\n");
   const auto sent = Clock::now();
-  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1000)),
-                          5s);
+  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1000)), 5s);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header("grpc-status"), "4");
   EXPECT_LT(Clock::now() - sent, 300ms);
@@ -131,8 +130,8 @@ TEST_F(ProxyDeadlineTest, RouteTimeoutAppliesWhenClientSendsNone) {
 TEST_F(ProxyDeadlineTest, MaxTimeoutCapsTheClientsDeadline) {
   start("    max_timeout: 100ms\n");
   const auto sent = Clock::now();
-  auto r = raw_h2_request(proxy_->address(), grpc_headers("10S"), framed(sleeping_request(1000)),
-                          5s);
+  auto r =
+      raw_h2_request(proxy_->address(), grpc_headers("10S"), framed(sleeping_request(1000)), 5s);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header("grpc-status"), "4");
   EXPECT_LT(Clock::now() - sent, 300ms);
@@ -140,8 +139,7 @@ TEST_F(ProxyDeadlineTest, MaxTimeoutCapsTheClientsDeadline) {
 
 TEST_F(ProxyDeadlineTest, NoDeadlineMeansNoCut) {
   start();  // no route timeout, client sends none: a 1.5 s call must simply finish
-  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1500)),
-                          5s);
+  auto r = raw_h2_request(proxy_->address(), grpc_headers(""), framed(sleeping_request(1500)), 5s);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header("grpc-status"), "0");
   EXPECT_EQ(r->header("x-deadline-remaining-us"), "") << "no deadline was invented";

@@ -61,8 +61,8 @@ TEST(ProxyLifetime, BackendsRotatingConnectionsLoseNoCall) {
   std::vector<TestServer> backends;
   std::vector<std::string> addresses;
   for (const char* id : {"r0", "r1", "r2"}) {
-    auto s = TestServer::start(id, {"--max-connection-age", "1s", "--max-connection-age-grace",
-                                    "10s"});
+    auto s =
+        TestServer::start(id, {"--max-connection-age", "1s", "--max-connection-age-grace", "10s"});
     ASSERT_TRUE(s) << s.error();
     addresses.push_back(s->address());
     backends.push_back(std::move(*s));
@@ -76,7 +76,8 @@ TEST(ProxyLifetime, BackendsRotatingConnectionsLoseNoCall) {
   // The backends did rotate: more connections were opened than the pool needs at once.
   auto metrics = proxy->admin_get("/metrics");
   ASSERT_TRUE(metrics) << metrics.error();
-  const std::string family = "sluice_upstream_connections_opened_total{cluster=\"backends\",endpoint=\"";
+  const std::string family =
+      "sluice_upstream_connections_opened_total{cluster=\"backends\",endpoint=\"";
   const std::string line_start = family + addresses[0] + "\"} ";
   auto at = metrics->find(line_start);
   ASSERT_NE(at, std::string::npos) << *metrics;

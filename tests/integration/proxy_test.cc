@@ -243,9 +243,9 @@ TEST_F(ProxyTest, ClientCancellationReachesBackendQuickly) {
     if (seen_micros == 0) std::this_thread::sleep_for(20ms);
   }
   ASSERT_NE(seen_micros, 0) << "no backend saw the cancellation";
-  const int64_t cancel_micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                    cancelled_at.time_since_epoch())
-                                    .count();
+  const int64_t cancel_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(cancelled_at.time_since_epoch())
+          .count();
   EXPECT_LT(seen_micros - cancel_micros, 100000) << "backend saw the cancel late";
 }
 

@@ -62,8 +62,11 @@ TEST_F(ProxyWireTest, NormalResponseHasHeadersBodyAndTrailers) {
 
 TEST_F(ProxyWireTest, NotPostGets405WithGrpcStatus) {
   auto r = raw_h2_request(proxy_->address(),
-                          {{":method", "GET"}, {":scheme", "http"}, {":path", kUnary},
-                           {":authority", "t"}, {"content-type", "application/grpc"}},
+                          {{":method", "GET"},
+                           {":scheme", "http"},
+                           {":path", kUnary},
+                           {":authority", "t"},
+                           {"content-type", "application/grpc"}},
                           "", 5s);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header(":status"), "405");
@@ -73,8 +76,11 @@ TEST_F(ProxyWireTest, NotPostGets405WithGrpcStatus) {
 
 TEST_F(ProxyWireTest, NotGrpcContentTypeGets415) {
   auto r = raw_h2_request(proxy_->address(),
-                          {{":method", "POST"}, {":scheme", "http"}, {":path", kUnary},
-                           {":authority", "t"}, {"content-type", "application/json"}},
+                          {{":method", "POST"},
+                           {":scheme", "http"},
+                           {":path", kUnary},
+                           {":authority", "t"},
+                           {"content-type", "application/json"}},
                           "{}", 5s);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header(":status"), "415");
@@ -94,6 +100,41 @@ TEST_F(ProxyWireTest, NoRouteIsUnimplementedNamingThePath) {
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->header("grpc-status"), "12");
   EXPECT_NE(r->header("grpc-message").find("/other.Service/Call"), std::string::npos);
+}
+
+TEST_F(ProxyWireTest, PingFloodGetsTooManyPingsAndProxyStaysHealthy) {
+  auto flood = raw_h2_ping_flood(proxy_->address(), 50, 3s);
+  EXPECT_TRUE(flood.goaway);
+  EXPECT_EQ(flood.goaway_code, 0xbu);  // ENHANCE_YOUR_CALM
+  EXPECT_EQ(flood.goaway_debug, "too_many_pings");
+  EXPECT_TRUE(flood.closed);
+  // A polite client is unaffected.
+  auto r = raw_grpc_request(proxy_->address(), kUnary, "", 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header("grpc-status"), "0");
+  auto health = proxy_->admin_get("/healthz");
+  EXPECT_TRUE(health) << health.error();
+}
+
+TEST_F(ProxyWireTest, OccasionalPingsAreAnswered) {
+  auto ping = raw_h2_ping_flood(proxy_->address(), 2, 500ms);  // within the strike allowance
+  EXPECT_EQ(ping.acks, 2);
+  EXPECT_FALSE(ping.goaway);
+}
+
+TEST(ProxyIdle, IdleConnectionGetsGoawayAfterIdleTimeout) {
+  auto backend = TestServer::start("i0");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  const std::string anchor = "    address: 127.0.0.1:0\n";
+  yaml.insert(yaml.find(anchor) + anchor.size(), "    idle_timeout: 300ms\n");
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  // One ping, then silence: the proxy says goodbye (GOAWAY NO_ERROR) and closes.
+  auto idle = raw_h2_ping_flood(proxy->address(), 1, 3s);
+  EXPECT_TRUE(idle.goaway);
+  EXPECT_EQ(idle.goaway_code, 0u);
+  EXPECT_TRUE(idle.closed);
 }
 
 TEST(ProxyUnreachable, NoEndpointReachableIsUnavailableNamingTheCluster) {

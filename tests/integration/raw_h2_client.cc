@@ -146,6 +146,57 @@ Expected<RawResponse, std::string> raw_h2_request(const std::string& address,
   return st.response;
 }
 
+namespace {
+int on_flood_frame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  auto* r = static_cast<PingFloodResult*>(user);
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK)) ++r->acks;
+  if (frame->hd.type == NGHTTP2_GOAWAY) {
+    r->goaway = true;
+    r->goaway_code = frame->goaway.error_code;
+    r->goaway_debug.assign(reinterpret_cast<const char*>(frame->goaway.opaque_data),
+                           frame->goaway.opaque_data_len);
+  }
+  return 0;
+}
+}  // namespace
+
+PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
+                                  std::chrono::milliseconds timeout) {
+  PingFloodResult result;
+  int fd = connect_to(address);
+  if (fd < 0) return result;
+  nghttp2_session_callbacks* cb;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_flood_frame);
+  nghttp2_session* session;
+  nghttp2_session_client_new(&session, cb, &result);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  for (int i = 0; i < count; ++i) {
+    nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, nullptr);
+    ++result.pings_sent;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const uint8_t* out;
+    for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
+      if (write(fd, out, n) != n) break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    uint8_t buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      result.closed = true;
+      break;
+    }
+    nghttp2_session_mem_recv(session, buf, n);
+  }
+  nghttp2_session_del(session);
+  ::close(fd);
+  return result;
+}
+
 Expected<RawResponse, std::string> raw_grpc_request(const std::string& address,
                                                     const std::string& path,
                                                     const std::string& message,

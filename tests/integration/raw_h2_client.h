@@ -20,9 +20,9 @@ struct RawResponse {
   RawHeaders trailers;  // a second HEADERS block, if any
   std::string body;
   int header_frames = 0;
-  bool first_headers_end_stream = false;  // true = Trailers-Only
-  uint32_t rst_code = 0xffffffff;         // RST_STREAM error code received, if any
-  std::string header(const std::string& name) const;   // from headers, then trailers
+  bool first_headers_end_stream = false;              // true = Trailers-Only
+  uint32_t rst_code = 0xffffffff;                     // RST_STREAM error code received, if any
+  std::string header(const std::string& name) const;  // from headers, then trailers
 };
 
 // Sends one request (pseudo-headers included in `headers`) with `body` on a new connection
@@ -37,5 +37,19 @@ Expected<RawResponse, std::string> raw_grpc_request(const std::string& address,
                                                     const std::string& path,
                                                     const std::string& message,
                                                     std::chrono::milliseconds timeout);
+
+struct PingFloodResult {
+  int pings_sent = 0;
+  int acks = 0;
+  bool goaway = false;
+  uint32_t goaway_code = 0;
+  std::string goaway_debug;
+  bool closed = false;  // the server closed the connection
+};
+
+// Opens a connection and sends `count` PINGs back to back (no requests), then reads until the
+// server closes the connection or `timeout` passes.
+PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
+                                  std::chrono::milliseconds timeout);
 
 }  // namespace sluice::testing

@@ -34,7 +34,9 @@ Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yam
   ::close(fd);
   p.config_path_ = tmpl;
   std::ofstream(p.config_path_) << yaml;
-  std::vector<std::string> args = {"--config", p.config_path_, "--log-level", std::getenv("SLUICE_TEST_LOG") ? std::getenv("SLUICE_TEST_LOG") : "warn"};
+  std::vector<std::string> args = {
+      "--config", p.config_path_, "--log-level",
+      std::getenv("SLUICE_TEST_LOG") ? std::getenv("SLUICE_TEST_LOG") : "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto spawned = ChildProcess::spawn(bin_path("sluice"), args);
   if (!spawned) return Unexpected(spawned.error());

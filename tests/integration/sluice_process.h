@@ -21,8 +21,8 @@ class SluiceProcess {
   // with these endpoints, routed for every service.
   static std::string simple_config(const std::vector<std::string>& endpoints, int workers = 1);
 
-  const std::string& address() const { return address_; }        // first listener
-  const std::string& admin_address() const { return admin_; }    // "127.0.0.1:PORT"
+  const std::string& address() const { return address_; }      // first listener
+  const std::string& admin_address() const { return admin_; }  // "127.0.0.1:PORT"
   pid_t pid() const { return process_->pid(); }
   ChildProcess& process() { return *process_; }
   // GET on the admin endpoint; the body, or an error.
