@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite from a clean clone, in bounded time:
 #   deps -> release build + all tests -> asan build + all tests (ASan+UBSan)
-#   -> tsan build + the tests labelled tsan -> every fuzz target for FUZZ_SECONDS (15).
+#   -> tsan build + the tests labelled tsan -> the proxy integration tests against a TSan
+#   sluice -> every fuzz target for FUZZ_SECONDS (15).
 # A failing build stops the run; failing tests are reported and the run goes on.
 # Exits non-zero on any failure. Logs: build/test-logs/. Builds take SLUICE_BUILD_LOCK
 # (default /tmp/sluice-build.lock) so they never overlap another build on this machine.
@@ -91,6 +92,14 @@ phase asan-test asan-test run_tests asan 1200
 # The tsan preset runs only tests labelled tsan, so build only those (sluice_tsan_tests).
 phase tsan-build tsan-build build tsan --target sluice_tsan_tests || exit 1
 phase tsan-test tsan-test run_tests tsan 900
+# Our own threads live in the proxy, which links no gRPC: run the proxy integration tests
+# (release test binary and backends) against a TSan build of sluice that aborts on a race.
+phase tsan-proxy-build tsan-proxy-build locked cmake --build --preset tsan -j2 --target sluice \
+  || exit 1
+phase tsan-proxy tsan-proxy env SLUICE_TEST_SLUICE_BIN="$PWD/build/tsan/bin/sluice" \
+  SLUICE_TEST_SLUICE_TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
+  timeout --kill-after=30 900 build/release/bin/test_proxy \
+  --gtest_filter='-ProxyDeadlineTest.*:ProxyBackpressure.*'
 phase fuzz fuzz env SLUICE_BUILD_LOCK="$lock" scripts/fuzz.sh "$fuzz_seconds"
 
 ((${#failures[@]} == 0))

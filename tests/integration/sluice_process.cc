@@ -38,7 +38,15 @@ Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yam
       "--config", p.config_path_, "--log-level",
       std::getenv("SLUICE_TEST_LOG") ? std::getenv("SLUICE_TEST_LOG") : "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto spawned = ChildProcess::spawn(bin_path("sluice"), args);
+  // SLUICE_TEST_SLUICE_BIN runs another build of the proxy (the TSan one) under these tests;
+  // SLUICE_TEST_SLUICE_TSAN_OPTIONS become its TSAN_OPTIONS only.
+  const char* bin = std::getenv("SLUICE_TEST_SLUICE_BIN");
+  std::string path = bin ? bin : bin_path("sluice");
+  if (const char* tsan = std::getenv("SLUICE_TEST_SLUICE_TSAN_OPTIONS")) {
+    args.insert(args.begin(), {std::string("TSAN_OPTIONS=") + tsan, path});
+    path = "/usr/bin/env";
+  }
+  auto spawned = ChildProcess::spawn(path, args);
   if (!spawned) return Unexpected(spawned.error());
   p.process_ = std::make_unique<ChildProcess>(std::move(*spawned));
   while (p.address_.empty() || p.admin_.empty()) {
