@@ -103,5 +103,47 @@ TEST(ProxyLifetime, OwnMaxConnectionAgeMovesClientsWithoutFailures) {
   EXPECT_GE(std::stoi(metrics->substr(at + key.size())), 4) << "the client reconnected";
 }
 
+TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
+  // The backend sends GOAWAY 500 ms into the connection's life while 1000 calls of 1.5 s are
+  // in flight on it: they finish (grace 10 s), and calls after the GOAWAY use a new connection.
+  auto backend = TestServer::start("g0", {"--max-connection-age", "500ms",
+                                          "--max-connection-age-grace", "10s"});
+  ASSERT_TRUE(backend) << backend.error();
+  auto proxy = SluiceProcess::start(SluiceProcess::simple_config({backend->address()}));
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
+  grpc::CompletionQueue cq;
+  struct Pending {
+    grpc::ClientContext ctx;
+    CallResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Pending>> calls;
+  auto launch = [&](int n) {
+    CallRequest req;
+    req.set_delay_ms(1500);
+    for (int i = 0; i < n; ++i) {
+      auto p = std::make_unique<Pending>();
+      p->ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+      stub->AsyncUnary(&p->ctx, req, &cq)->Finish(&p->resp, &p->status, p.get());
+      calls.push_back(std::move(p));
+    }
+  };
+  launch(1000);
+  std::this_thread::sleep_for(1000ms);  // the GOAWAY has come by now
+  launch(200);
+  int failed = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    auto* p = static_cast<Pending*>(tag);
+    if (!p->status.ok()) {
+      if (++failed <= 5) ADD_FAILURE() << p->status.error_code() << " " << p->status.error_message();
+    }
+  }
+  EXPECT_EQ(failed, 0);
+}
+
 }  // namespace
 }  // namespace sluice::testing
