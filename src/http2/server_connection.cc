@@ -23,10 +23,11 @@ int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_da
 }
 
 int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
-              size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void*) {
+              size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
   // Request trailers carry nothing gRPC uses; only the request headers are kept.
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   if (ServerStream* s = stream_of(session, frame->hd.stream_id)) {
+    if (!s->count_header(namelen, valuelen, conn_of(user_data).max_header_list_size())) return 0;
     s->incoming_headers().add({reinterpret_cast<const char*>(name), namelen},
                               {reinterpret_cast<const char*>(value), valuelen});
   }
@@ -130,6 +131,7 @@ ServerConnection::ServerConnection(asio::ip::tcp::socket socket, const SessionSe
       shutdown_timer_(socket_.get_executor()),
       age_timer_(socket_.get_executor()),
       idle_timer_(socket_.get_executor()),
+      max_header_list_size_(settings.max_header_list_size),
       min_ping_interval_(settings.min_ping_interval),
       max_ping_strikes_(settings.max_ping_strikes) {}
 

@@ -40,6 +40,7 @@ class ServerConnection final : public Connection {
   // Graceful shutdown once the connection has had no open stream for `timeout`.
   void set_idle_timeout(std::chrono::milliseconds timeout);
   size_t open_streams() const { return streams_.size(); }
+  size_t max_header_list_size() const { return max_header_list_size_; }
 
   // nghttp2 callback plumbing (called from the anonymous-namespace callbacks only).
   ServerStream* begin_stream(int32_t stream_id);
@@ -64,6 +65,7 @@ class ServerConnection final : public Connection {
   asio::steady_timer age_timer_;
   asio::steady_timer idle_timer_;
   std::chrono::milliseconds idle_timeout_{0};
+  size_t max_header_list_size_;
   std::chrono::milliseconds min_ping_interval_;
   uint32_t max_ping_strikes_;
   std::chrono::steady_clock::time_point last_ping_{};

@@ -27,6 +27,13 @@ class ServerStream {
   virtual ~ServerStream() = default;
   // Request headers; the connection fills this block, then calls on_request_headers.
   HeaderBlock& incoming_headers() { return incoming_; }
+  // Counts a request header field against the advertised SETTINGS_MAX_HEADER_LIST_SIZE (name +
+  // value + 32 per RFC 9113); false once the list is over the limit (the field is dropped).
+  bool count_header(size_t name_len, size_t value_len, size_t limit) {
+    header_list_size_ += name_len + value_len + 32;
+    return header_list_size_ <= limit;
+  }
+  size_t header_list_size() const { return header_list_size_; }
   virtual void on_request_headers(bool end_stream) = 0;
   virtual void on_request_data(const uint8_t* data, size_t len) = 0;
   virtual void on_request_end() = 0;
@@ -39,6 +46,7 @@ class ServerStream {
 
  protected:
   HeaderBlock incoming_;
+  size_t header_list_size_ = 0;
 };
 
 // An upstream (client-side) stream: the proxy's request to a backend.

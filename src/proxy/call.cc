@@ -31,6 +31,13 @@ Call::~Call() { add(worker_.stats().calls_in_flight, -1); }
 void Call::on_request_headers(bool end_stream) {
   request_headers_ = std::move(incoming_headers());
   request_ended_ = end_stream;
+  if (header_list_size() > down_.max_header_list_size()) {
+    fail(StatusCode::kResourceExhausted,
+         "request header list of " + std::to_string(header_list_size()) +
+             " bytes exceeds the limit of " + std::to_string(down_.max_header_list_size()),
+         431);
+    return;
+  }
   const auto method = request_headers_.find(":method");
   if (method != "POST") {
     fail(StatusCode::kInternal,

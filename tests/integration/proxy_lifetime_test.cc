@@ -106,8 +106,8 @@ TEST(ProxyLifetime, OwnMaxConnectionAgeMovesClientsWithoutFailures) {
 TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
   // The backend sends GOAWAY 500 ms into the connection's life while 1000 calls of 1.5 s are
   // in flight on it: they finish (grace 10 s), and calls after the GOAWAY use a new connection.
-  auto backend = TestServer::start("g0", {"--max-connection-age", "500ms",
-                                          "--max-connection-age-grace", "10s"});
+  auto backend = TestServer::start(
+      "g0", {"--max-connection-age", "500ms", "--max-connection-age-grace", "10s"});
   ASSERT_TRUE(backend) << backend.error();
   auto proxy = SluiceProcess::start(SluiceProcess::simple_config({backend->address()}));
   ASSERT_TRUE(proxy) << proxy.error();
@@ -139,7 +139,8 @@ TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
     ASSERT_TRUE(cq.Next(&tag, &ok));
     auto* p = static_cast<Pending*>(tag);
     if (!p->status.ok()) {
-      if (++failed <= 5) ADD_FAILURE() << p->status.error_code() << " " << p->status.error_message();
+      if (++failed <= 5)
+        ADD_FAILURE() << p->status.error_code() << " " << p->status.error_message();
     }
   }
   EXPECT_EQ(failed, 0);

@@ -87,6 +87,22 @@ TEST_F(ProxyWireTest, NotGrpcContentTypeGets415) {
   EXPECT_EQ(r->header("grpc-status"), "13");
 }
 
+TEST_F(ProxyWireTest, HeaderListOverTheAdvertisedLimitGets431) {
+  RawHeaders h = {{":method", "POST"},
+                  {":scheme", "http"},
+                  {":path", kUnary},
+                  {":authority", "t"},
+                  {"content-type", "application/grpc"},
+                  {"x-big", std::string(20000, 'a')}};
+  auto r = raw_h2_request(proxy_->address(), h, std::string(5, '\0'), 5s);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->header(":status"), "431");
+  EXPECT_EQ(r->header("grpc-status"), "8");  // RESOURCE_EXHAUSTED
+  auto stats = backend_->stats();
+  ASSERT_TRUE(stats) << stats.error();
+  EXPECT_EQ(stats->calls_total(), 0u) << "never forwarded";
+}
+
 TEST_F(ProxyWireTest, MalformedPathIsUnimplemented) {
   auto r = raw_grpc_request(proxy_->address(), "/not-a-grpc-path", "", 5s);
   ASSERT_TRUE(r) << r.error();
