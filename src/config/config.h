@@ -38,6 +38,14 @@ struct Cluster {
   Millis connect_timeout{2000};
   // How long a call may wait for a free stream slot before it fails with UNAVAILABLE.
   Millis pending_timeout{5000};
+  // Keepalive: a PING when an upstream connection with calls in flight has received nothing
+  // for keepalive_time; no answer within keepalive_timeout and the connection is closed (its
+  // calls fail over or get UNAVAILABLE). 0 = off.
+  Millis keepalive_time{0};
+  Millis keepalive_timeout{20000};
+  // Upstream connections take no new calls after this age (+-10% jitter) and close once idle,
+  // so they rotate too; 0 = forever.
+  Millis max_connection_age{0};
 };
 
 struct RouteMatch {

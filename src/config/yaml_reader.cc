@@ -439,8 +439,20 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), cluster.connect_timeout);
           }},
-         {"pending_timeout", [&](const YAML::Node& v, const std::string& p) {
+         {"pending_timeout",
+          [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), cluster.pending_timeout);
+          }},
+         {"keepalive_time",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), cluster.keepalive_time);
+          }},
+         {"keepalive_timeout",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), cluster.keepalive_timeout);
+          }},
+         {"max_connection_age", [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), cluster.max_connection_age);
           }}});
   }
 

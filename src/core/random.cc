@@ -50,4 +50,12 @@ uint64_t FastRandom::next() {
   return result;
 }
 
+std::chrono::milliseconds jittered(std::chrono::milliseconds base, double spread, Random& random) {
+  constexpr uint64_t kSteps = 1u << 20;
+  const double unit = static_cast<double>(random.below(kSteps)) / kSteps;  // [0, 1)
+  const double factor = 1.0 - spread + 2.0 * spread * unit;
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(static_cast<double>(base.count()) * factor));
+}
+
 }  // namespace sluice::core

@@ -1,6 +1,7 @@
 // The random source injected into every balancing kernel, so tests can fix it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace sluice::core {
@@ -14,6 +15,10 @@ class Random {
 };
 
 // xoshiro256** seeded through splitmix64: fast, good enough for balancing, not for secrets.
+// `base` scaled by a uniform factor in [1 - spread, 1 + spread] (spread 0.1 = +-10%): timers
+// that many connections share (max age, reconnect backoff) must not fire in lockstep.
+std::chrono::milliseconds jittered(std::chrono::milliseconds base, double spread, Random& random);
+
 class FastRandom final : public Random {
  public:
   explicit FastRandom(uint64_t seed);

@@ -21,6 +21,7 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
 
 int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   ClientConnection& conn = conn_of(user_data);
+  conn.on_frame_received();
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
@@ -103,7 +104,11 @@ nghttp2_session_callbacks* client_callbacks() {
 }  // namespace
 
 ClientConnection::ClientConnection(asio::any_io_executor executor, Owner& owner)
-    : Connection(asio::ip::tcp::socket(executor)), owner_(owner), connect_timer_(executor) {}
+    : Connection(asio::ip::tcp::socket(executor)),
+      owner_(owner),
+      connect_timer_(executor),
+      keepalive_timer_(executor),
+      age_timer_(executor) {}
 
 std::shared_ptr<ClientConnection> ClientConnection::create(asio::any_io_executor executor,
                                                            const SessionSettings& settings,
@@ -151,6 +156,56 @@ Expected<int32_t, std::string> ClientConnection::submit_request(const HeaderBloc
   return id;
 }
 
+void ClientConnection::set_keepalive(std::chrono::milliseconds time,
+                                     std::chrono::milliseconds timeout) {
+  keepalive_time_ = time;
+  keepalive_timeout_ = timeout;
+  last_frame_ = std::chrono::steady_clock::now();
+  arm_keepalive();
+}
+
+void ClientConnection::arm_keepalive() {
+  if (keepalive_time_.count() == 0 || closed()) return;
+  keepalive_timer_.expires_after(ping_outstanding_ ? keepalive_timeout_ : keepalive_time_);
+  keepalive_timer_.async_wait(
+      [self = std::static_pointer_cast<ClientConnection>(shared_from_this())](asio::error_code ec) {
+        if (ec || self->closed()) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (self->ping_outstanding_) {
+          if (now - self->last_frame_ >= self->keepalive_timeout_) {
+            self->close("keepalive: no answer within " +
+                        std::to_string(self->keepalive_timeout_.count()) + " ms");
+            return;
+          }
+          self->ping_outstanding_ = false;  // something arrived: alive
+        } else if (!self->streams_.empty() && now - self->last_frame_ >= self->keepalive_time_) {
+          nghttp2_submit_ping(self->session_, NGHTTP2_FLAG_NONE, nullptr);
+          self->ping_outstanding_ = true;
+          self->last_frame_ = now;
+          self->request_flush();
+        }
+        self->arm_keepalive();
+      });
+}
+
+void ClientConnection::set_max_age(std::chrono::milliseconds age) {
+  age_timer_.expires_after(age);
+  age_timer_.async_wait(
+      [self = std::static_pointer_cast<ClientConnection>(shared_from_this())](asio::error_code ec) {
+        if (ec || self->closed()) return;
+        self->retired_ = true;
+        self->owner_.on_capacity_changed(*self);
+        self->close_if_retired_and_idle();
+      });
+}
+
+void ClientConnection::close_if_retired_and_idle() {
+  if (retired_ && streams_.empty() && !closed()) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);  // GOAWAY, then close
+    close_after_write("max connection age");
+  }
+}
+
 void ClientConnection::resume_request(int32_t stream_id) {
   if (closed()) return;
   nghttp2_session_resume_data(session_, stream_id);
@@ -178,6 +233,7 @@ void ClientConnection::detach(int32_t stream_id, size_t unconsumed_bytes) {
     request_flush();
   }
   owner_.on_capacity_changed(*this);
+  close_if_retired_and_idle();
 }
 
 uint32_t ClientConnection::stream_limit(uint32_t assumed) const {
@@ -203,10 +259,13 @@ void ClientConnection::end_stream(int32_t stream_id, uint32_t error_code) {
   const bool processed = entry.headers_sent && error_code != NGHTTP2_REFUSED_STREAM;
   entry.stream->on_upstream_closed(error_code, processed);
   owner_.on_capacity_changed(*this);
+  close_if_retired_and_idle();
 }
 
 void ClientConnection::on_closed(const std::string& reason) {
   connect_timer_.cancel();
+  keepalive_timer_.cancel();
+  age_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, entry] : streams) {

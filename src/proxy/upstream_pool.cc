@@ -12,8 +12,7 @@ namespace {
 std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
   double base = 1000.0 * std::pow(1.6, std::max(0, failures - 1));
   base = std::min(base, 120000.0);
-  double jitter = 0.8 + 0.4 * static_cast<double>(random.below(1u << 20)) / (1u << 20);
-  return std::chrono::milliseconds(static_cast<int64_t>(base * jitter));
+  return core::jittered(std::chrono::milliseconds(static_cast<int64_t>(base)), 0.2, random);
 }
 
 }  // namespace
@@ -96,6 +95,12 @@ std::shared_ptr<http2::ClientConnection> UpstreamPool::open_connection() {
   add(stats_.upstream_connections, 1);
   bump(stats_.upstream_connections_opened);
   conn->connect(*resolved_, cluster_.connect_timeout);
+  if (cluster_.keepalive_time.count() > 0) {
+    conn->set_keepalive(cluster_.keepalive_time, cluster_.keepalive_timeout);
+  }
+  if (cluster_.max_connection_age.count() > 0) {
+    conn->set_max_age(core::jittered(cluster_.max_connection_age, 0.1, random_));
+  }
   return conn;
 }
 

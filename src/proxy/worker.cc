@@ -77,9 +77,8 @@ void Worker::accept(size_t listener) {
       const auto& l = snapshot_->config->listeners[listener];
       if (l.max_connection_age.count() > 0) {
         // +-10% jitter so connections accepted together do not all move at once.
-        const auto age = l.max_connection_age.count();
-        const auto jitter = static_cast<int64_t>(random_.below(age / 5 + 1)) - age / 10;
-        conn->set_max_age(std::chrono::milliseconds(age + jitter), l.max_connection_age_grace);
+        conn->set_max_age(core::jittered(l.max_connection_age, 0.1, random_),
+                          l.max_connection_age_grace);
       }
       if (l.idle_timeout.count() > 0) conn->set_idle_timeout(l.idle_timeout);
       downstream_count_.fetch_add(1);

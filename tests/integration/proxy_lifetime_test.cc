@@ -2,6 +2,7 @@
 // under steady load must not fail a single call going through the proxy.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -144,6 +145,56 @@ TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
     }
   }
   EXPECT_EQ(failed, 0);
+}
+
+TEST(ProxyLifetime, UpstreamMaxConnectionAgeRotatesWithoutFailures) {
+  auto backend = TestServer::start("u0");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  yaml += "    max_connection_age: 500ms\n";
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto result = steady_load(make_channel(proxy->address()), 8, 3s, 10);
+  EXPECT_GT(result.ok, 500);
+  for (const auto& [message, count] : result.failures) ADD_FAILURE() << count << "x " << message;
+  auto metrics = proxy->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  const std::string key =
+      "sluice_upstream_connections_opened_total{cluster=\"backends\",endpoint=\"" +
+      backend->address() + "\"} ";
+  auto at = metrics->find(key);
+  ASSERT_NE(at, std::string::npos) << *metrics;
+  EXPECT_GE(std::stoi(metrics->substr(at + key.size())), 4) << "connections rotated";
+}
+
+TEST(ProxyLifetime, KeepaliveDetectsAFrozenBackend) {
+  // A stopped (SIGSTOP) backend keeps its sockets open but answers nothing: without keepalive
+  // its calls would hang; with it they end with UNAVAILABLE within keepalive time + timeout.
+  auto backend = TestServer::start("k0");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  yaml += "    keepalive_time: 200ms\n    keepalive_timeout: 300ms\n";
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    CallRequest req;
+    CallResponse resp;
+    ASSERT_TRUE(stub->Unary(&ctx, req, &resp).ok());
+  }
+  ASSERT_TRUE(backend->process().send_signal(SIGSTOP));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  CallRequest req;
+  CallResponse resp;
+  const auto sent = Clock::now();
+  auto status = stub->Unary(&ctx, req, &resp);
+  const auto took = Clock::now() - sent;
+  backend->process().send_signal(SIGCONT);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_LT(took, 2s);
 }
 
 }  // namespace

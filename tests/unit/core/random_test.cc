@@ -99,5 +99,21 @@ TEST(RandomBelow, RejectsDrawsInTheBiasedZone) {
   EXPECT_EQ(random.used(), 2u);
 }
 
+TEST(Jittered, StaysWithinTheSpreadAndUsesAllOfIt) {
+  FastRandom random(7);
+  const std::chrono::milliseconds base(1000);
+  int64_t lo = 2000, hi = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const auto v = jittered(base, 0.1, random).count();
+    ASSERT_GE(v, 900);
+    ASSERT_LE(v, 1100);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  EXPECT_LT(lo, 910);
+  EXPECT_GT(hi, 1090);
+  EXPECT_EQ(jittered(std::chrono::milliseconds(0), 0.2, random).count(), 0);
+}
+
 }  // namespace
 }  // namespace sluice::core
