@@ -71,6 +71,6 @@ int main(int argc, char** argv) {
     cfg->admin.enabled = true;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  sluice::proxy::Proxy proxy(std::move(*cfg));
+  sluice::proxy::Proxy proxy(std::move(*cfg), config_file);
   return proxy.run();
 }

@@ -64,7 +64,7 @@ void Call::on_request_headers(bool end_stream) {
     return;
   }
   if (!set_deadline(*target)) return;
-  cluster_ = &worker_.cluster(target->cluster);
+  cluster_ = worker_.cluster(target->cluster);
   route_upstream();
 }
 

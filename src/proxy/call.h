@@ -75,7 +75,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   std::shared_ptr<Call*> alive_;
 
   // Routing and balancing.
-  ClusterState* cluster_ = nullptr;
+  std::shared_ptr<ClusterState> cluster_;  // the state the call started on
   size_t endpoint_ = SIZE_MAX;
   UpstreamPool* queued_in_ = nullptr;
   core::TriedSet tried_;

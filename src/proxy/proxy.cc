@@ -15,8 +15,9 @@
 
 namespace sluice::proxy {
 
-Proxy::Proxy(config::Config config)
-    : config_(std::make_shared<const config::Config>(std::move(config))),
+Proxy::Proxy(config::Config config, std::string config_path)
+    : config_path_(std::move(config_path)),
+      config_(std::make_shared<const config::Config>(std::move(config))),
       snapshot_(Snapshot::build(config_)) {}
 
 Proxy::~Proxy() {
@@ -44,6 +45,33 @@ Expected<void, std::string> Proxy::start_workers() {
   return {};
 }
 
+Expected<void, std::string> Proxy::reload() {
+  if (config_path_.empty()) return Unexpected(std::string("no config file to reload (quick mode)"));
+  auto parsed = config::parse_config_file(config_path_);
+  if (!parsed) return Unexpected(parsed.error().to_string());
+  const auto& old = config_->listeners;
+  const auto& now = parsed->listeners;
+  bool same = old.size() == now.size();
+  for (size_t i = 0; same && i < old.size(); ++i) {
+    same = old[i].name == now[i].name && old[i].address == now[i].address;
+  }
+  if (!same) {
+    return Unexpected(config_path_ +
+                      ": listeners (names or addresses) changed; that needs a restart for now");
+  }
+  // Worker count and admin address take effect at the next start.
+  parsed->workers = config_->workers;
+  parsed->admin = config_->admin;
+  auto next = std::make_shared<const config::Config>(std::move(*parsed));
+  auto snapshot = Snapshot::build(next, snapshot_.get());
+  for (auto& w : workers_) w->apply(snapshot);
+  config_ = std::move(next);
+  snapshot_ = std::move(snapshot);
+  spdlog::info("reloaded {}: {} routes, {} clusters", config_path_, config_->routes.size(),
+               config_->clusters.size());
+  return {};
+}
+
 int Proxy::run() {
   asio::io_context control;
   if (auto started = start_workers(); !started) {
@@ -67,6 +95,14 @@ int Proxy::run() {
       r.body = render_clusters(*snapshot_);
       return r;
     });
+    admin.handle("POST", "/reload", [this](const admin::HttpRequest&) {
+      auto done = reload();
+      if (!done) {
+        spdlog::error("reload rejected, the running config keeps serving: {}", done.error());
+        return admin::text_response(400, "reload rejected: " + done.error());
+      }
+      return admin::text_response(200, "reloaded");
+    });
     auto port = admin.listen(config_->admin.address.host, config_->admin.address.port);
     if (!port) {
       spdlog::error("admin listener on {}: {}", config_->admin.address.to_string(), port.error());
@@ -79,6 +115,7 @@ int Proxy::run() {
   // SIGTERM/SIGINT: stop accepting, GOAWAY every downstream connection, let in-flight calls
   // finish up to the drain timeout, then exit 0.
   asio::signal_set signals(control, SIGTERM, SIGINT);
+  asio::signal_set hangup(control, SIGHUP);
   asio::steady_timer drain_timer(control);
   std::chrono::steady_clock::time_point drain_deadline;
   std::function<void()> poll_drain = [&] {
@@ -88,6 +125,7 @@ int Proxy::run() {
       if (open > 0) spdlog::warn("drain timeout: closing {} connections", open);
       for (auto& w : workers_) w->stop();
       admin.stop();
+      hangup.cancel();
       control.stop();
       return;
     }
@@ -103,6 +141,17 @@ int Proxy::run() {
     for (auto& w : workers_) w->drain();
     poll_drain();
   });
+  // SIGHUP: reload the config file.
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](asio::error_code ec, int) {
+      if (ec) return;
+      if (auto done = reload(); !done) {
+        spdlog::error("reload rejected, the running config keeps serving: {}", done.error());
+      }
+      wait_hangup();
+    });
+  };
+  wait_hangup();
   control.run();
   spdlog::info("sluice: stopped");
   return 0;

@@ -16,7 +16,8 @@ class Worker;
 
 class Proxy {
  public:
-  explicit Proxy(config::Config config);
+  // `config_path` is where SIGHUP and POST /reload re-read the config ("" in quick mode).
+  Proxy(config::Config config, std::string config_path);
   ~Proxy();
 
   // Binds listeners (printing "listening on HOST:PORT" per listener) and the admin endpoint,
@@ -25,7 +26,11 @@ class Proxy {
 
  private:
   Expected<void, std::string> start_workers();
+  // Re-reads the config file and switches every worker to it; an invalid config (or one that
+  // changes what needs a restart) is rejected and the running one keeps serving.
+  Expected<void, std::string> reload();
 
+  const std::string config_path_;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Snapshot> snapshot_;
   ProxyStats stats_;

@@ -2,7 +2,29 @@
 
 namespace sluice::proxy {
 
-std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config) {
+namespace {
+
+const ClusterStats* find_stats(const Snapshot* snap, const std::string& cluster) {
+  if (snap == nullptr) return nullptr;
+  for (const auto& c : snap->clusters) {
+    if (c.config.name == cluster) return c.stats.get();
+  }
+  return nullptr;
+}
+
+std::shared_ptr<EndpointStats> reuse_or_new(const ClusterStats* old, const std::string& address) {
+  if (old != nullptr) {
+    for (const auto& e : old->endpoints) {
+      if (e->address == address) return e;
+    }
+  }
+  return std::make_shared<EndpointStats>(address);
+}
+
+}  // namespace
+
+std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
+                                                const Snapshot* previous) {
   std::vector<std::string> names;
   for (const auto& c : config->clusters) names.push_back(c.name);
   auto snap =
@@ -11,10 +33,16 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
     auto set = std::make_shared<core::EndpointSet>();
     set->version = 1;
     auto stats = std::make_shared<ClusterStats>(c.name);
+    const ClusterStats* old = find_stats(previous, c.name);
+    if (old != nullptr) {  // keep the cluster's own counters too
+      for (size_t s = 0; s < old->calls_without_endpoint.size(); ++s) {
+        stats->calls_without_endpoint[s] = read(old->calls_without_endpoint[s]);
+      }
+    }
     for (const auto& e : c.endpoints) {
       std::string address = e.address.to_string();
       set->endpoints.push_back({address, 1});
-      stats->endpoints.push_back(std::make_unique<EndpointStats>(address));
+      stats->endpoints.push_back(reuse_or_new(old, address));
     }
     snap->clusters.push_back({c, std::move(set), std::move(stats)});
   }

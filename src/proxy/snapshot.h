@@ -26,7 +26,9 @@ struct Snapshot {
   http2::SessionSettings downstream_settings;
   http2::SessionSettings upstream_settings;
 
-  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config);
+  // `previous` (may be null) lends its stats objects to clusters and endpoints that stay.
+  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
+                                               const Snapshot* previous = nullptr);
 };
 
 }  // namespace sluice::proxy

@@ -37,7 +37,9 @@ struct ClusterStats {
   const std::string name;
   // Calls routed here that never reached an endpoint (none reachable, queue full or timed out).
   StatusCounters calls_without_endpoint{};
-  std::vector<std::unique_ptr<EndpointStats>> endpoints;
+  // Shared with the snapshots before and after a reload, so counters of an endpoint that stays
+  // keep counting.
+  std::vector<std::shared_ptr<EndpointStats>> endpoints;
 };
 
 struct ProxyStats {

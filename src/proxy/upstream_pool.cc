@@ -19,12 +19,12 @@ std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
                            const config::HostPort& endpoint, const http2::SessionSettings& settings,
-                           EndpointStats& stats, core::Random& random)
+                           std::shared_ptr<EndpointStats> stats, core::Random& random)
     : executor_(executor),
       cluster_(cluster),
       endpoint_(endpoint),
       settings_(settings),
-      stats_(stats),
+      stats_(std::move(stats)),
       random_(random),
       pending_timer_(executor) {}
 
@@ -32,7 +32,7 @@ UpstreamPool::~UpstreamPool() { close_all(); }
 
 Expected<void, std::string> UpstreamPool::assign(PoolCall* call) {
   if (Clock::now() < retry_at_) {
-    return Unexpected(stats_.address + ": " + last_error_ + " (in reconnect backoff)");
+    return Unexpected(stats_->address + ": " + last_error_ + " (in reconnect backoff)");
   }
   if (pending_.empty()) {
     if (auto conn = free_connection()) {
@@ -41,13 +41,13 @@ Expected<void, std::string> UpstreamPool::assign(PoolCall* call) {
     }
     if (conns_.size() < cluster_.max_connections_per_endpoint) {
       auto conn = open_connection();
-      if (!conn) return Unexpected(stats_.address + ": " + last_error_);
+      if (!conn) return Unexpected(stats_->address + ": " + last_error_);
       call->attach(conn);
       return {};
     }
   }
   if (pending_.size() >= cluster_.max_pending_calls) {
-    return Unexpected(stats_.address + ": too many calls waiting for a stream slot");
+    return Unexpected(stats_->address + ": too many calls waiting for a stream slot");
   }
   pending_.push_back({call, Clock::now()});
   arm_pending_timer();
@@ -92,8 +92,8 @@ std::shared_ptr<http2::ClientConnection> UpstreamPool::open_connection() {
   }
   auto conn = http2::ClientConnection::create(executor_, settings_, *this);
   conns_.push_back(conn);
-  add(stats_.upstream_connections, 1);
-  bump(stats_.upstream_connections_opened);
+  add(stats_->upstream_connections, 1);
+  bump(stats_->upstream_connections_opened);
   conn->connect(*resolved_, cluster_.connect_timeout);
   if (cluster_.keepalive_time.count() > 0) {
     conn->set_keepalive(cluster_.keepalive_time, cluster_.keepalive_timeout);
@@ -121,9 +121,9 @@ void UpstreamPool::on_connection_closed(http2::ClientConnection& conn, const std
   // Keep the object alive until the current callback chain has unwound.
   asio::post(executor_, [keep = *it] {});
   conns_.erase(it);
-  add(stats_.upstream_connections, -1);
+  add(stats_->upstream_connections, -1);
   if (!conn.connected()) {
-    bump(stats_.connect_failures);
+    bump(stats_->connect_failures);
     enter_backoff(reason);
     return;
   }
@@ -135,9 +135,9 @@ void UpstreamPool::enter_backoff(const std::string& reason) {
   last_error_ = reason;
   auto delay = connect_backoff(failed_connects_, random_);
   retry_at_ = Clock::now() + delay;
-  spdlog::warn("upstream {} (cluster {}): {}; next attempt in {} ms", stats_.address, cluster_.name,
-               reason, delay.count());
-  if (conns_.empty()) fail_pending(stats_.address + ": " + reason);
+  spdlog::warn("upstream {} (cluster {}): {}; next attempt in {} ms", stats_->address,
+               cluster_.name, reason, delay.count());
+  if (conns_.empty()) fail_pending(stats_->address + ": " + reason);
 }
 
 void UpstreamPool::dispatch_pending() {
@@ -177,7 +177,7 @@ void UpstreamPool::expire_pending() {
   while (!pending_.empty() && pending_.front().since <= deadline) {
     PoolCall* call = pending_.front().call;
     pending_.pop_front();
-    call->on_pool_failure(stats_.address + ": no stream slot became free within " +
+    call->on_pool_failure(stats_->address + ": no stream slot became free within " +
                           std::to_string(cluster_.pending_timeout.count()) + " ms");
   }
 }

@@ -37,7 +37,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
  public:
   UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
                const config::HostPort& endpoint, const http2::SessionSettings& settings,
-               EndpointStats& stats, core::Random& random);
+               std::shared_ptr<EndpointStats> stats, core::Random& random);
   ~UpstreamPool() override;
 
   // Attaches the call to a connection now, or queues it; an error means the endpoint cannot
@@ -45,11 +45,13 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
   Expected<void, std::string> assign(PoolCall* call);
   // A queued call went away.
   void cancel(PoolCall* call);
+  // A reload changed the cluster's settings; connections and waiting calls stay.
+  void reconfigure(const config::Cluster& cluster) { cluster_ = cluster; }
   // Closes every connection (shutdown).
   void close_all();
 
   size_t connections() const { return conns_.size(); }
-  const std::string& address() const { return stats_.address; }
+  const std::string& address() const { return stats_->address; }
 
   void on_connected(http2::ClientConnection& conn) override;
   void on_capacity_changed(http2::ClientConnection& conn) override;
@@ -71,10 +73,10 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
   void enter_backoff(const std::string& reason);
 
   asio::any_io_executor executor_;
-  const config::Cluster& cluster_;
+  config::Cluster cluster_;
   const config::HostPort endpoint_;
   http2::SessionSettings settings_;
-  EndpointStats& stats_;
+  std::shared_ptr<EndpointStats> stats_;
   core::Random& random_;
   std::optional<asio::ip::tcp::endpoint> resolved_;
   std::vector<std::shared_ptr<http2::ClientConnection>> conns_;

@@ -19,16 +19,43 @@ uint64_t seed_for(size_t index) {
 
 Worker::Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStats& stats)
     : index_(index), snapshot_(std::move(snapshot)), stats_(stats), random_(seed_for(index)) {
-  auto executor = io_.get_executor();
+  build_clusters();
+}
+
+void Worker::build_clusters() {
+  std::vector<std::shared_ptr<ClusterState>> next;
   for (const auto& cs : snapshot_->clusters) {
-    ClusterState state{&cs, core::make_picker(cs.config.policy, cs.endpoints, random_), {}};
+    auto state = std::make_shared<ClusterState>();
+    state->owner = snapshot_;
+    state->snapshot = &cs;
+    state->picker = core::make_picker(cs.config.policy, cs.endpoints, random_);
     for (size_t i = 0; i < cs.config.endpoints.size(); ++i) {
-      state.pools.push_back(std::make_unique<UpstreamPool>(
-          executor, cs.config, cs.config.endpoints[i].address, snapshot_->upstream_settings,
-          *cs.stats->endpoints[i], random_));
+      std::shared_ptr<UpstreamPool> pool;
+      for (const auto& old : clusters_) {  // an endpoint that stays keeps its connections
+        if (old->snapshot->config.name != cs.config.name) continue;
+        for (const auto& p : old->pools) {
+          if (p->address() == cs.stats->endpoints[i]->address) pool = p;
+        }
+      }
+      if (pool) {
+        pool->reconfigure(cs.config);
+      } else {
+        pool = std::make_shared<UpstreamPool>(
+            io_.get_executor(), cs.config, cs.config.endpoints[i].address,
+            snapshot_->upstream_settings, cs.stats->endpoints[i], random_);
+      }
+      state->pools.push_back(std::move(pool));
     }
-    clusters_.push_back(std::move(state));
+    next.push_back(std::move(state));
   }
+  clusters_ = std::move(next);
+}
+
+void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
+  asio::post(io_, [this, snapshot = std::move(snapshot)] {
+    snapshot_ = snapshot;
+    build_clusters();
+  });
 }
 
 Worker::~Worker() { stop(); }
@@ -122,7 +149,7 @@ void Worker::stop() {
     auto conns = downstream_;
     for (auto& [ptr, conn] : conns) conn->close("proxy stopping");
     for (auto& c : clusters_) {
-      for (auto& p : c.pools) p->close_all();
+      for (auto& p : c->pools) p->close_all();
     }
     io_.stop();
   });

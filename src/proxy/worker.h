@@ -19,11 +19,14 @@
 
 namespace sluice::proxy {
 
-// A worker's live state for one cluster of the snapshot.
+// A worker's live state for one cluster of one snapshot. Calls hold it (shared_ptr) for their
+// whole life, so a reload can swap in a new one while they finish on the old one. Pools are
+// shared by the states of successive snapshots for endpoints that stay.
 struct ClusterState {
+  std::shared_ptr<const Snapshot> owner;  // keeps `snapshot` alive
   const ClusterSnapshot* snapshot;
   std::unique_ptr<core::Picker> picker;
-  std::vector<std::unique_ptr<UpstreamPool>> pools;  // by endpoint index
+  std::vector<std::shared_ptr<UpstreamPool>> pools;  // by endpoint index
 };
 
 class Worker final : public http2::ServerConnection::Owner {
@@ -35,6 +38,9 @@ class Worker final : public http2::ServerConnection::Owner {
   // workers after the first share the port the first one got for port 0).
   Expected<std::vector<uint16_t>, std::string> listen(const std::vector<uint16_t>& ports);
   void start();
+  // Switches to a new snapshot (a reload): routes and clusters change for new calls; calls in
+  // flight finish on the state they started with; pools of endpoints that stay are kept.
+  void apply(std::shared_ptr<const Snapshot> snapshot);
   // Stops accepting and sends every downstream connection a graceful GOAWAY.
   void drain();
   // Stops the event loop and joins the thread.
@@ -42,7 +48,7 @@ class Worker final : public http2::ServerConnection::Owner {
   int64_t downstream_connections() const { return downstream_count_.load(); }
 
   const Snapshot& snapshot() const { return *snapshot_; }
-  ClusterState& cluster(size_t index) { return clusters_[index]; }
+  const std::shared_ptr<ClusterState>& cluster(size_t index) { return clusters_[index]; }
   ProxyStats& stats() { return stats_; }
   asio::any_io_executor executor() { return io_.get_executor(); }
 
@@ -51,13 +57,14 @@ class Worker final : public http2::ServerConnection::Owner {
 
  private:
   void accept(size_t listener);
+  void build_clusters();
 
   const size_t index_;
   std::shared_ptr<const Snapshot> snapshot_;
   ProxyStats& stats_;
   asio::io_context io_;
   core::FastRandom random_;
-  std::vector<ClusterState> clusters_;
+  std::vector<std::shared_ptr<ClusterState>> clusters_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<http2::ServerConnection*, std::shared_ptr<http2::ServerConnection>>
       downstream_;

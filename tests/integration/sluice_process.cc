@@ -33,6 +33,8 @@ Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yam
   if (fd < 0) return Unexpected(std::string("mkstemps failed"));
   ::close(fd);
   p.config_path_ = tmpl;
+  p.config_file_ =
+      std::shared_ptr<void>(nullptr, [path = p.config_path_](void*) { std::remove(path.c_str()); });
   std::ofstream(p.config_path_) << yaml;
   std::vector<std::string> args = {
       "--config", p.config_path_, "--log-level",
@@ -58,11 +60,11 @@ Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yam
       p.admin_ = line->substr(19);
     }
   }
-  std::remove(p.config_path_.c_str());
   return p;
 }
 
-Expected<std::string, std::string> SluiceProcess::admin_get(const std::string& path) const {
+std::pair<int, std::string> SluiceProcess::admin_request(const std::string& method,
+                                                         const std::string& path) const {
   auto colon = admin_.rfind(':');
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -71,19 +73,32 @@ Expected<std::string, std::string> SluiceProcess::admin_get(const std::string& p
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return Unexpected(std::string("cannot connect to admin ") + admin_);
+    return {0, "cannot connect to admin " + admin_};
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + path +
+                    " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string resp;
   char buf[65536];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) resp.append(buf, n);
   ::close(fd);
   auto body = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.1 200", 0) != 0 || body == std::string::npos) {
-    return Unexpected("admin " + path + ": " + resp.substr(0, resp.find("\r\n")));
-  }
-  return resp.substr(body + 4);
+  if (resp.size() < 12 || body == std::string::npos) return {0, resp};
+  return {std::atoi(resp.c_str() + 9), resp.substr(body + 4)};
+}
+
+Expected<std::string, std::string> SluiceProcess::admin_get(const std::string& path) const {
+  auto [status, body] = admin_request("GET", path);
+  if (status != 200)
+    return Unexpected("admin " + path + ": " + std::to_string(status) + " " + body);
+  return body;
+}
+
+void SluiceProcess::rewrite_config(const std::string& yaml) const {
+  // Write aside and rename, as a deployment tool would: the proxy never reads half a file.
+  const std::string tmp = config_path_ + ".new";
+  std::ofstream(tmp) << yaml;
+  std::rename(tmp.c_str(), config_path_.c_str());
 }
 
 long SluiceProcess::rss_kib() const {

@@ -27,12 +27,18 @@ class SluiceProcess {
   ChildProcess& process() { return *process_; }
   // GET on the admin endpoint; the body, or an error.
   Expected<std::string, std::string> admin_get(const std::string& path) const;
+  // Any request to the admin endpoint: the status line's code and the body.
+  std::pair<int, std::string> admin_request(const std::string& method,
+                                            const std::string& path) const;
+  // Rewrites the config file the proxy was started with (for reload tests).
+  void rewrite_config(const std::string& yaml) const;
   // Resident set size of the process in KiB (from /proc).
   long rss_kib() const;
 
  private:
   std::unique_ptr<ChildProcess> process_;
   std::string config_path_;
+  std::shared_ptr<void> config_file_;  // removes the file when the last copy goes
   std::string address_;
   std::string admin_;
 };
