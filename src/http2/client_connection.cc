@@ -73,18 +73,7 @@ ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t leng
                   nghttp2_data_source*, void* user_data) {
   ClientStream* s = conn_of(user_data).stream(stream_id);
   if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  BodyRead r = s->read_request_body(buf, length);
-  switch (r.kind) {
-    case BodyRead::Kind::kDeferred:
-      return NGHTTP2_ERR_DEFERRED;
-    case BodyRead::Kind::kEnd:
-    case BodyRead::Kind::kEndWithTrailers:  // requests carry no trailers in gRPC
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      break;
-    case BodyRead::Kind::kData:
-      break;
-  }
-  return static_cast<ssize_t>(r.length);
+  return to_data_source_result(s->read_request_body(buf, length), flags);
 }
 
 nghttp2_session_callbacks* client_callbacks() {

@@ -91,20 +91,7 @@ ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, siz
                   uint32_t* flags, nghttp2_data_source*, void*) {
   ServerStream* s = stream_of(session, stream_id);
   if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  BodyRead r = s->read_response_body(buf, length);
-  switch (r.kind) {
-    case BodyRead::Kind::kDeferred:
-      return NGHTTP2_ERR_DEFERRED;
-    case BodyRead::Kind::kEnd:
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      break;
-    case BodyRead::Kind::kEndWithTrailers:
-      *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      break;
-    case BodyRead::Kind::kData:
-      break;
-  }
-  return static_cast<ssize_t>(r.length);
+  return to_data_source_result(s->read_response_body(buf, length), flags);
 }
 
 nghttp2_session_callbacks* server_callbacks() {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/async_calls.h"
 #include "integration/sluice_process.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
@@ -190,30 +191,14 @@ TEST_F(ProxyTest, LargeMessagesBothWays) {
 }
 
 TEST_F(ProxyTest, ThousandConcurrentCallsOnOneConnection) {
-  grpc::CompletionQueue cq;
-  struct Pending {
-    grpc::ClientContext ctx;
-    CallResponse resp;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Pending>> calls;
+  AsyncUnaryCalls calls;
   CallRequest req;
   req.set_delay_ms(300);  // all 1000 are in flight at once
-  for (int i = 0; i < 1000; ++i) {
-    auto p = std::make_unique<Pending>();
-    set_deadline(p->ctx, 30s);
-    auto rpc = stub_->AsyncUnary(&p->ctx, req, &cq);
-    rpc->Finish(&p->resp, &p->status, p.get());
-    calls.push_back(std::move(p));
-  }
+  calls.start(*stub_, req, 1000, 30s);
   std::map<std::string, int> per_backend;
-  for (int i = 0; i < 1000; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-    auto* p = static_cast<Pending*>(tag);
-    ASSERT_TRUE(p->status.ok()) << p->status.error_message();
-    ++per_backend[p->resp.backend_id()];
+  for (const auto& r : calls.rest()) {
+    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+    ++per_backend[r.response.backend_id()];
   }
   EXPECT_EQ(per_backend.size(), 3u);
 }
@@ -269,33 +254,17 @@ TEST_F(ProxyTest, UnknownServiceIsUnimplemented) {
 
 TEST_F(ProxyTest, KilledBackendFailsItsCallsAndOthersKeepWorking) {
   // Calls in flight on the killed backend fail with UNAVAILABLE at once; new calls avoid it.
-  grpc::CompletionQueue cq;
-  struct Pending {
-    grpc::ClientContext ctx;
-    CallResponse resp;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Pending>> calls;
+  AsyncUnaryCalls calls;
   CallRequest slow;
   slow.set_delay_ms(3000);
-  for (int i = 0; i < 30; ++i) {
-    auto p = std::make_unique<Pending>();
-    set_deadline(p->ctx, 20s);
-    stub_->AsyncUnary(&p->ctx, slow, &cq)->Finish(&p->resp, &p->status, p.get());
-    calls.push_back(std::move(p));
-  }
+  calls.start(*stub_, slow, 30, 20s);
   wait_for_backend_calls(30);
   const auto killed_at = Clock::now();
   ASSERT_TRUE(backends_[1].process().send_signal(SIGKILL));
-  int unavailable = 0;
   for (int i = 0; i < 10; ++i) {  // the 10 calls on the killed backend end first
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-    auto* p = static_cast<Pending*>(tag);
-    if (p->status.error_code() == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+    auto r = calls.next();
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::UNAVAILABLE) << r.status.error_message();
   }
-  EXPECT_EQ(unavailable, 10);
   EXPECT_LT(Clock::now() - killed_at, 1000ms);
   for (int i = 0; i < 300; ++i) {
     grpc::ClientContext ctx;
@@ -306,39 +275,17 @@ TEST_F(ProxyTest, KilledBackendFailsItsCallsAndOthersKeepWorking) {
     ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
     EXPECT_NE(resp.backend_id(), "b1");
   }
-  for (int i = 0; i < 20; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-    EXPECT_TRUE(static_cast<Pending*>(tag)->status.ok());
-  }
+  for (const auto& r : calls.rest()) EXPECT_TRUE(r.status.ok()) << r.status.error_message();
 }
 
 TEST_F(ProxyTest, SigtermDrainLosesNoInFlightCall) {
-  grpc::CompletionQueue cq;
-  struct Pending {
-    grpc::ClientContext ctx;
-    CallResponse resp;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Pending>> calls;
+  AsyncUnaryCalls calls;
   CallRequest req;
   req.set_delay_ms(800);
-  for (int i = 0; i < 100; ++i) {
-    auto p = std::make_unique<Pending>();
-    set_deadline(p->ctx, 20s);
-    stub_->AsyncUnary(&p->ctx, req, &cq)->Finish(&p->resp, &p->status, p.get());
-    calls.push_back(std::move(p));
-  }
+  calls.start(*stub_, req, 100, 20s);
   wait_for_backend_calls(100);
   ASSERT_TRUE(proxy_->process().send_signal(SIGTERM));
-  for (int i = 0; i < 100; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-    auto* p = static_cast<Pending*>(tag);
-    EXPECT_TRUE(p->status.ok()) << p->status.error_message();
-  }
+  for (const auto& r : calls.rest()) EXPECT_TRUE(r.status.ok()) << r.status.error_message();
   auto code = proxy_->process().wait_exit(10s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);
@@ -416,22 +363,11 @@ TEST(ProxyPool, OpensConnectionsUpToTheLimitThenQueues) {
     CallResponse resp;
     ASSERT_TRUE(stub->Unary(&ctx, req, &resp).ok());
   }
-  grpc::CompletionQueue cq;
-  struct Pending {
-    grpc::ClientContext ctx;
-    CallResponse resp;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Pending>> calls;
+  AsyncUnaryCalls calls;
   CallRequest slow;
   slow.set_delay_ms(300);
   const auto started = Clock::now();
-  for (int i = 0; i < 50; ++i) {
-    auto p = std::make_unique<Pending>();
-    set_deadline(p->ctx);
-    stub->AsyncUnary(&p->ctx, slow, &cq)->Finish(&p->resp, &p->status, p.get());
-    calls.push_back(std::move(p));
-  }
+  calls.start(*stub, slow, 50, 20s);
   std::this_thread::sleep_for(150ms);
   auto metrics = proxy->admin_get("/metrics");
   ASSERT_TRUE(metrics) << metrics.error();
@@ -439,13 +375,7 @@ TEST(ProxyPool, OpensConnectionsUpToTheLimitThenQueues) {
                           backend->address() + "\"} 2"),
             std::string::npos)
       << *metrics;
-  for (int i = 0; i < 50; ++i) {
-    void* tag;
-    bool ok;
-    ASSERT_TRUE(cq.Next(&tag, &ok));
-    EXPECT_TRUE(static_cast<Pending*>(tag)->status.ok())
-        << static_cast<Pending*>(tag)->status.error_message();
-  }
+  for (const auto& r : calls.rest()) EXPECT_TRUE(r.status.ok()) << r.status.error_message();
   // 20 slots for 50 calls of 300 ms: three waves.
   EXPECT_GE(Clock::now() - started, 900ms);
 }
