@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,13 +25,26 @@ struct HostPort {
 
 struct Endpoint {
   HostPort address;
+  // From discovery (the endpoints file); the config's own list sets only the address.
+  uint32_t weight = 1;
+  std::string zone{};
+  std::map<std::string, std::string> metadata{};
   bool operator==(const Endpoint&) const = default;
+};
+
+// Where a cluster's endpoints come from when they are not listed in the config.
+struct Discovery {
+  std::string type;  // "file"
+  std::string path;  // file: the endpoints file (relative paths: to the config file's folder)
+  bool operator==(const Discovery&) const = default;
 };
 
 struct Cluster {
   std::string name;
   std::string policy = "round_robin";  // the only policy so far
   std::vector<Endpoint> endpoints;
+  // Set: endpoints come from discovery (and `endpoints` is empty in the file).
+  std::optional<Discovery> discovery;
   // Upstream HTTP/2 connections per endpoint and per worker, opened when every open one is at
   // the backend's SETTINGS_MAX_CONCURRENT_STREAMS.
   uint32_t max_connections_per_endpoint = 8;
@@ -75,6 +90,10 @@ struct Listener {
   Millis max_connection_age_grace{0};
   // A connection without calls for this long gets a graceful GOAWAY; 0 = never.
   Millis idle_timeout{0};
+  // Dead-client detection: a PING after keepalive_time without a frame from the client; no
+  // answer within keepalive_timeout and the connection is closed. 0 = off.
+  Millis keepalive_time{0};
+  Millis keepalive_timeout{20000};
 };
 
 struct Admin {

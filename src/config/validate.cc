@@ -58,9 +58,14 @@ MaybeError check_clusters(const Config& config, const Locations& where) {
                                              " (first used by " +
                                              indexed("clusters", name_it->second) + ")");
     }
-    if (cluster.endpoints.empty()) {
-      return where.error(path + ".endpoints",
-                         "cluster " + quoted(cluster.name) + " needs at least one endpoint");
+    if (cluster.discovery && !cluster.endpoints.empty()) {
+      return where.error(path + ".discovery",
+                         "cluster " + quoted(cluster.name) +
+                             " has both endpoints and discovery; give one of them");
+    }
+    if (cluster.endpoints.empty() && !cluster.discovery) {
+      return where.error(path + ".endpoints", "cluster " + quoted(cluster.name) +
+                                                  " needs at least one endpoint (or discovery)");
     }
     std::map<std::string, size_t> endpoints;
     for (size_t j = 0; j < cluster.endpoints.size(); ++j) {

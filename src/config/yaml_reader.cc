@@ -344,8 +344,16 @@ class Reader {
                           [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), listener.max_connection_age_grace);
                           }},
-                         {"idle_timeout", [&](const YAML::Node& v, const std::string& p) {
+                         {"idle_timeout",
+                          [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), listener.idle_timeout);
+                          }},
+                         {"keepalive_time",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), listener.keepalive_time);
+                          }},
+                         {"keepalive_timeout", [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), listener.keepalive_timeout);
                           }}});
   }
 
@@ -426,6 +434,10 @@ class Reader {
               return read_endpoint(item, item_path, cluster.endpoints.emplace_back());
             });
           }},
+         {"discovery",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_discovery(v, p, cluster.discovery.emplace());
+          }},
          {"max_connections_per_endpoint",
           [&](const YAML::Node& v, const std::string& p) {
             return assign(number(v, p, 1, kMaxConnectionsPerEndpoint),
@@ -454,6 +466,27 @@ class Reader {
          {"max_connection_age", [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), cluster.max_connection_age);
           }}});
+  }
+
+  MaybeError read_discovery(const YAML::Node& node, const std::string& path, Discovery& discovery) {
+    return read_mapping(
+        node, path,
+        {{"type",
+          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = scalar(v, p);
+            if (!text) return text.error();
+            if (*text != "file") {
+              return error_at(v, p, "unknown discovery type " + quoted(*text) + " (known: file)");
+            }
+            discovery.type = *text;
+            return std::nullopt;
+          },
+          true},
+         {"path",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(scalar(v, p), discovery.path);
+          },
+          true}});
   }
 
   // An endpoint is "host:port" or a mapping {address: host:port} (room for weights later).

@@ -96,7 +96,6 @@ ClientConnection::ClientConnection(asio::any_io_executor executor, Owner& owner)
     : Connection(asio::ip::tcp::socket(executor)),
       owner_(owner),
       connect_timer_(executor),
-      keepalive_timer_(executor),
       age_timer_(executor) {}
 
 std::shared_ptr<ClientConnection> ClientConnection::create(asio::any_io_executor executor,
@@ -143,38 +142,6 @@ Expected<int32_t, std::string> ClientConnection::submit_request(const HeaderBloc
   streams_.emplace(id, Entry{stream});
   request_flush();
   return id;
-}
-
-void ClientConnection::set_keepalive(std::chrono::milliseconds time,
-                                     std::chrono::milliseconds timeout) {
-  keepalive_time_ = time;
-  keepalive_timeout_ = timeout;
-  last_frame_ = std::chrono::steady_clock::now();
-  arm_keepalive();
-}
-
-void ClientConnection::arm_keepalive() {
-  if (keepalive_time_.count() == 0 || closed()) return;
-  keepalive_timer_.expires_after(ping_outstanding_ ? keepalive_timeout_ : keepalive_time_);
-  keepalive_timer_.async_wait(
-      [self = std::static_pointer_cast<ClientConnection>(shared_from_this())](asio::error_code ec) {
-        if (ec || self->closed()) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (self->ping_outstanding_) {
-          if (now - self->last_frame_ >= self->keepalive_timeout_) {
-            self->close("keepalive: no answer within " +
-                        std::to_string(self->keepalive_timeout_.count()) + " ms");
-            return;
-          }
-          self->ping_outstanding_ = false;  // something arrived: alive
-        } else if (!self->streams_.empty() && now - self->last_frame_ >= self->keepalive_time_) {
-          nghttp2_submit_ping(self->session_, NGHTTP2_FLAG_NONE, nullptr);
-          self->ping_outstanding_ = true;
-          self->last_frame_ = now;
-          self->request_flush();
-        }
-        self->arm_keepalive();
-      });
 }
 
 void ClientConnection::set_max_age(std::chrono::milliseconds age) {
@@ -253,7 +220,6 @@ void ClientConnection::end_stream(int32_t stream_id, uint32_t error_code) {
 
 void ClientConnection::on_closed(const std::string& reason) {
   connect_timer_.cancel();
-  keepalive_timer_.cancel();
   age_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();

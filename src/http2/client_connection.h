@@ -41,12 +41,9 @@ class ClientConnection final : public Connection {
   bool connected() const { return connected_; }
   // Still takes new streams: not closed, no GOAWAY received, not retired by age.
   bool accepting() const { return !closed() && !goaway_received_ && !retired_; }
-  // Dead-peer detection: PING after `time` without any frame while streams are open; close if
-  // nothing arrives within `timeout`.
-  void set_keepalive(std::chrono::milliseconds time, std::chrono::milliseconds timeout);
   // Takes no new streams after `age`; closes once its last stream is done.
   void set_max_age(std::chrono::milliseconds age);
-  void on_frame_received() { last_frame_ = std::chrono::steady_clock::now(); }
+
   size_t active_streams() const { return streams_.size(); }
   bool settings_received() const { return settings_received_; }
   // The backend's SETTINGS_MAX_CONCURRENT_STREAMS; `assumed` until its SETTINGS arrive.
@@ -79,16 +76,11 @@ class ClientConnection final : public Connection {
 
   Owner& owner_;
   std::unordered_map<int32_t, Entry> streams_;
-  void arm_keepalive();
+  bool keepalive_wanted() const override { return !streams_.empty(); }
   void close_if_retired_and_idle();
 
   asio::steady_timer connect_timer_;
-  asio::steady_timer keepalive_timer_;
   asio::steady_timer age_timer_;
-  std::chrono::milliseconds keepalive_time_{0};
-  std::chrono::milliseconds keepalive_timeout_{0};
-  std::chrono::steady_clock::time_point last_frame_{};
-  bool ping_outstanding_ = false;
   bool retired_ = false;
   bool connected_ = false;
   bool settings_received_ = false;

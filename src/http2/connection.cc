@@ -15,7 +15,8 @@ nghttp2_option* make_session_options() {
   return opt;
 }
 
-Connection::Connection(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+Connection::Connection(asio::ip::tcp::socket socket)
+    : socket_(std::move(socket)), keepalive_timer_(socket_.get_executor()) {}
 
 Connection::~Connection() {
   if (session_ != nullptr) nghttp2_session_del(session_);
@@ -129,6 +130,36 @@ void Connection::flush() {
 
 void Connection::close(std::string reason) { finish(std::move(reason)); }
 
+void Connection::set_keepalive(std::chrono::milliseconds time, std::chrono::milliseconds timeout) {
+  keepalive_time_ = time;
+  keepalive_timeout_ = timeout;
+  frames_at_last_check_ = frames_received_;
+  arm_keepalive();
+}
+
+void Connection::arm_keepalive() {
+  if (keepalive_time_.count() == 0 || closed_) return;
+  keepalive_timer_.expires_after(ping_outstanding_ ? keepalive_timeout_ : keepalive_time_);
+  keepalive_timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+    if (ec || self->closed_) return;
+    const bool quiet = self->frames_received_ == self->frames_at_last_check_;
+    self->frames_at_last_check_ = self->frames_received_;
+    if (self->ping_outstanding_) {
+      if (quiet) {
+        self->finish("keepalive: no answer within " +
+                     std::to_string(self->keepalive_timeout_.count()) + " ms");
+        return;
+      }
+      self->ping_outstanding_ = false;  // something arrived: alive
+    } else if (quiet && self->keepalive_wanted()) {
+      nghttp2_submit_ping(self->session_, NGHTTP2_FLAG_NONE, nullptr);
+      self->ping_outstanding_ = true;
+      self->request_flush();
+    }
+    self->arm_keepalive();
+  });
+}
+
 void Connection::close_after_write(std::string reason) {
   close_after_write_ = std::move(reason);
   request_flush();
@@ -137,6 +168,7 @@ void Connection::close_after_write(std::string reason) {
 void Connection::finish(std::string reason) {
   if (closed_) return;
   closed_ = true;
+  keepalive_timer_.cancel();
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);

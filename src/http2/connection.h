@@ -42,6 +42,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(std::string reason);
   // Closes once everything queued (a GOAWAY, say) has been written.
   void close_after_write(std::string reason);
+  // Dead-peer detection: after `time` without a frame from the peer (and while
+  // keepalive_wanted()), send a PING; if nothing at all arrives within `timeout`, close.
+  void set_keepalive(std::chrono::milliseconds time, std::chrono::milliseconds timeout);
+  // nghttp2 callback plumbing: any frame from the peer proves it alive.
+  void on_frame_received() { ++frames_received_; }
   bool closed() const { return closed_; }
   nghttp2_session* session() const { return session_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -51,6 +56,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_io();
   // Called once, when the connection is gone (socket error, EOF, protocol error, close()).
   virtual void on_closed(const std::string& reason) = 0;
+  // Whether an idle peer should be pinged now (the client side pings only with calls in flight).
+  virtual bool keepalive_wanted() const { return true; }
   // Submits SETTINGS and opens the connection window; call after creating session_.
   void submit_settings(const SessionSettings& s, bool server);
 
@@ -61,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_read();
   void read_available();
   void flush();
+  void arm_keepalive();
   void finish(std::string reason);
 
   std::vector<uint8_t> write_buf_;
@@ -69,6 +77,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool io_started_ = false;
   std::string close_after_write_;  // reason, when a close is pending
+  asio::steady_timer keepalive_timer_;
+  std::chrono::milliseconds keepalive_time_{0};
+  std::chrono::milliseconds keepalive_timeout_{0};
+  uint64_t frames_received_ = 0;
+  uint64_t frames_at_last_check_ = 0;
+  bool ping_outstanding_ = false;
 };
 
 // Creates nghttp2 options shared by both sides: we open windows ourselves, only after the

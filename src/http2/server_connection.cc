@@ -35,6 +35,7 @@ int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_
 }
 
 int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+  conn_of(user_data).on_frame_received();
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   switch (frame->hd.type) {
     case NGHTTP2_HEADERS: {

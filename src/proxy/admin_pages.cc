@@ -22,7 +22,8 @@ void status_samples(PrometheusWriter& w, std::string_view name, PrometheusWriter
 
 }  // namespace
 
-std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats) {
+std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
+                           const std::map<std::string, DiscoveryStatus>& discovery) {
   PrometheusWriter w;
   w.family("sluice_calls_total", "counter",
            "Finished calls by cluster, endpoint and grpc-status (endpoint \"\": none reached).");
@@ -69,6 +70,27 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats) {
                {{"cluster", c.stats->name}, {"endpoint", e->address}}, read(e->connect_failures));
     }
   }
+  w.family("sluice_cluster_endpoints", "gauge", "Endpoints a cluster balances over now.");
+  for (const auto& c : snapshot.clusters) {
+    w.sample("sluice_cluster_endpoints", {{"cluster", c.stats->name}},
+             c.endpoints->endpoints.size());
+  }
+  w.family("sluice_discovery_updates_total", "counter", "Good endpoint sets from discovery.");
+  for (const auto& [name, d] : discovery) {
+    w.sample("sluice_discovery_updates_total", {{"cluster", name}, {"source", d.source}},
+             d.updates);
+  }
+  w.family("sluice_discovery_errors_total", "counter",
+           "Discovery results rejected (the last good set kept serving).");
+  for (const auto& [name, d] : discovery) {
+    w.sample("sluice_discovery_errors_total", {{"cluster", name}, {"source", d.source}}, d.errors);
+  }
+  w.family("sluice_discovery_last_update_timestamp_seconds", "gauge",
+           "Unix time of the last good endpoint set.");
+  for (const auto& [name, d] : discovery) {
+    w.sample("sluice_discovery_last_update_timestamp_seconds",
+             {{"cluster", name}, {"source", d.source}}, d.last_update_ms / 1000.0);
+  }
   w.family("sluice_downstream_connections", "gauge", "Open downstream HTTP/2 connections.");
   w.sample("sluice_downstream_connections", {}, read(stats.downstream_connections));
   w.family("sluice_downstream_connections_total", "counter", "Accepted downstream connections.");
@@ -76,9 +98,12 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats) {
   return w.take();
 }
 
-std::string render_clusters(const Snapshot& snapshot) {
+std::string render_clusters(const Snapshot& snapshot,
+                            const std::map<std::string, DiscoveryStatus>& discovery) {
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& c : snapshot.clusters) {
+    auto d = discovery.find(c.config.name);
+    const std::string source = d == discovery.end() ? "static" : d->second.source;
     nlohmann::json endpoints = nlohmann::json::array();
     for (const auto& e : c.stats->endpoints) {
       nlohmann::json by_status = nlohmann::json::object();
@@ -89,15 +114,23 @@ std::string render_clusters(const Snapshot& snapshot) {
         if (n > 0) by_status[std::string(wire::status_name(static_cast<wire::StatusCode>(s)))] = n;
       }
       endpoints.push_back({{"address", e->address},
-                           {"source", "static"},
+                           {"source", source},
                            {"calls", total},
                            {"calls_by_status", by_status},
                            {"in_flight", read(e->in_flight)},
                            {"upstream_connections", read(e->upstream_connections)},
                            {"connect_failures", read(e->connect_failures)}});
     }
-    clusters.push_back(
-        {{"name", c.config.name}, {"policy", c.config.policy}, {"endpoints", endpoints}});
+    nlohmann::json cluster = {
+        {"name", c.config.name}, {"policy", c.config.policy}, {"endpoints", endpoints}};
+    if (d != discovery.end()) {
+      cluster["discovery"] = {{"source", d->second.source},
+                              {"last_update_unix_ms", d->second.last_update_ms},
+                              {"last_error", d->second.last_error},
+                              {"updates", d->second.updates},
+                              {"errors", d->second.errors}};
+    }
+    clusters.push_back(std::move(cluster));
   }
   return nlohmann::json{{"clusters", clusters}}.dump(2);
 }

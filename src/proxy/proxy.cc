@@ -17,8 +17,18 @@ namespace sluice::proxy {
 
 Proxy::Proxy(config::Config config, std::string config_path)
     : config_path_(std::move(config_path)),
-      config_(std::make_shared<const config::Config>(std::move(config))),
-      snapshot_(Snapshot::build(config_)) {}
+      base_config_(std::make_shared<const config::Config>(std::move(config))),
+      config_(base_config_),
+      snapshot_(Snapshot::build(config_)),
+      discovery_(control_, [this] { publish(); }) {}
+
+void Proxy::publish() {
+  auto next = std::make_shared<const config::Config>(discovery_.fill(*base_config_));
+  auto snapshot = Snapshot::build(next, snapshot_.get());
+  for (auto& w : workers_) w->apply(snapshot);
+  config_ = std::move(next);
+  snapshot_ = std::move(snapshot);
+}
 
 Proxy::~Proxy() {
   for (auto& w : workers_) w->stop();
@@ -62,18 +72,17 @@ Expected<void, std::string> Proxy::reload() {
   // Worker count and admin address take effect at the next start.
   parsed->workers = config_->workers;
   parsed->admin = config_->admin;
-  auto next = std::make_shared<const config::Config>(std::move(*parsed));
-  auto snapshot = Snapshot::build(next, snapshot_.get());
-  for (auto& w : workers_) w->apply(snapshot);
-  config_ = std::move(next);
-  snapshot_ = std::move(snapshot);
+  base_config_ = std::make_shared<const config::Config>(std::move(*parsed));
+  discovery_.sync(*base_config_);  // new or changed discovery starts here (and may publish)
+  publish();
   spdlog::info("reloaded {}: {} routes, {} clusters", config_path_, config_->routes.size(),
                config_->clusters.size());
   return {};
 }
 
 int Proxy::run() {
-  asio::io_context control;
+  asio::io_context& control = control_;
+  discovery_.sync(*base_config_);  // files answer at once, so workers start with endpoints
   if (auto started = start_workers(); !started) {
     spdlog::error("{}", started.error());
     return 1;
@@ -86,13 +95,13 @@ int Proxy::run() {
     admin.handle("GET", "/metrics", [this](const admin::HttpRequest&) {
       admin::HttpResponse r;
       r.content_type = std::string(admin::PrometheusWriter::kContentType);
-      r.body = render_metrics(*snapshot_, stats_);
+      r.body = render_metrics(*snapshot_, stats_, discovery_.status());
       return r;
     });
     admin.handle("GET", "/clusters", [this](const admin::HttpRequest&) {
       admin::HttpResponse r;
       r.content_type = "application/json";
-      r.body = render_clusters(*snapshot_);
+      r.body = render_clusters(*snapshot_, discovery_.status());
       return r;
     });
     admin.handle("POST", "/reload", [this](const admin::HttpRequest&) {

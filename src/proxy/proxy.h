@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <asio/io_context.hpp>
 #include "base/expected.h"
+
 #include "config/config.h"
+#include "proxy/cluster_discovery.h"
 #include "proxy/snapshot.h"
 #include "proxy/stats.h"
 
@@ -29,12 +32,18 @@ class Proxy {
   // Re-reads the config file and switches every worker to it; an invalid config (or one that
   // changes what needs a restart) is rejected and the running one keeps serving.
   Expected<void, std::string> reload();
+  // Builds the snapshot of the current config plus the discovered endpoints and hands it to
+  // every worker.
+  void publish();
 
   const std::string config_path_;
-  std::shared_ptr<const config::Config> config_;
+  asio::io_context control_;
+  std::shared_ptr<const config::Config> base_config_;  // as parsed
+  std::shared_ptr<const config::Config> config_;       // with discovered endpoints
   std::shared_ptr<const Snapshot> snapshot_;
   ProxyStats stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  ClusterDiscovery discovery_;
 };
 
 }  // namespace sluice::proxy

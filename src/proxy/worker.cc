@@ -108,6 +108,7 @@ void Worker::accept(size_t listener) {
                           l.max_connection_age_grace);
       }
       if (l.idle_timeout.count() > 0) conn->set_idle_timeout(l.idle_timeout);
+      if (l.keepalive_time.count() > 0) conn->set_keepalive(l.keepalive_time, l.keepalive_timeout);
       downstream_count_.fetch_add(1);
       add(stats_.downstream_connections, 1);
       bump(stats_.downstream_connections_total);

@@ -153,6 +153,25 @@ TEST(ProxyIdle, IdleConnectionGetsGoawayAfterIdleTimeout) {
   EXPECT_TRUE(idle.closed);
 }
 
+TEST(ProxyKeepalive, SilentClientIsPingedThenClosed) {
+  auto backend = TestServer::start("k1");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  const std::string anchor = "    address: 127.0.0.1:0\n";
+  yaml.insert(yaml.find(anchor) + anchor.size(),
+              "    keepalive_time: 200ms\n    keepalive_timeout: 200ms\n");
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  // A client that sends its preface and then never reads or answers again.
+  const auto started = std::chrono::steady_clock::now();
+  auto closed_after = raw_h2_silent_client(proxy->address(), 5s);
+  ASSERT_TRUE(closed_after.has_value()) << "the proxy never closed the silent connection";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  // A client that answers pings (nghttp2 does it by itself) stays connected.
+  auto polite = raw_h2_ping_flood(proxy->address(), 0, 1s);
+  EXPECT_FALSE(polite.closed);
+}
+
 TEST(ProxyUnreachable, NoEndpointReachableIsUnavailableNamingTheCluster) {
   // A port nobody listens on: bind one, note it, close it.
   auto s = TestServer::start("gone");

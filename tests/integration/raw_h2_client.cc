@@ -197,6 +197,31 @@ PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
   return result;
 }
 
+std::optional<std::chrono::milliseconds> raw_h2_silent_client(const std::string& address,
+                                                              std::chrono::milliseconds timeout) {
+  int fd = connect_to(address);
+  if (fd < 0) return std::nullopt;
+  static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  static constexpr uint8_t kEmptySettings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+  (void)!write(fd, kPreface, sizeof kPreface - 1);
+  (void)!write(fd, kEmptySettings, sizeof kEmptySettings);
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
+  std::optional<std::chrono::milliseconds> closed_after;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    uint8_t buf[4096];
+    if (read(fd, buf, sizeof buf) <= 0) {
+      closed_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      break;
+    }
+  }
+  ::close(fd);
+  return closed_after;
+}
+
 Expected<RawResponse, std::string> raw_grpc_request(const std::string& address,
                                                     const std::string& path,
                                                     const std::string& message,

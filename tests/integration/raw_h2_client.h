@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,5 +52,11 @@ struct PingFloodResult {
 // server closes the connection or `timeout` passes.
 PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
                                   std::chrono::milliseconds timeout);
+
+// Connects, sends the client preface and an empty SETTINGS frame, then never answers anything
+// (it drains what arrives without acting on it). Returns how long until the server closed the
+// connection, or nullopt if it was still open after `timeout`.
+std::optional<std::chrono::milliseconds> raw_h2_silent_client(const std::string& address,
+                                                              std::chrono::milliseconds timeout);
 
 }  // namespace sluice::testing

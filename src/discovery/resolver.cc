@@ -1,0 +1,31 @@
+#include "discovery/resolver.h"
+
+#include "discovery/file_resolver.h"
+
+namespace sluice::discovery {
+
+ResolverRegistry& ResolverRegistry::builtin() {
+  static ResolverRegistry* registry = [] {
+    auto* r = new ResolverRegistry;
+    r->add("file",
+           [](asio::io_context& io,
+              const config::Discovery& d) -> Expected<std::unique_ptr<Resolver>, std::string> {
+             return std::unique_ptr<Resolver>(std::make_unique<FileResolver>(io, d.path));
+           });
+    return r;
+  }();
+  return *registry;
+}
+
+void ResolverRegistry::add(std::string type, ResolverFactory factory) {
+  factories_[std::move(type)] = std::move(factory);
+}
+
+Expected<std::unique_ptr<Resolver>, std::string> ResolverRegistry::create(
+    asio::io_context& io, const config::Discovery& d) const {
+  auto it = factories_.find(d.type);
+  if (it == factories_.end()) return Unexpected("unknown discovery type \"" + d.type + "\"");
+  return it->second(io, d);
+}
+
+}  // namespace sluice::discovery

@@ -1,0 +1,189 @@
+// File discovery: membership follows the endpoints file at once. Scale-out: new backends get
+// their fair share within a second; scale-in loses no call; a bad file changes nothing.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "integration/sluice_process.h"
+#include "sluice/test/v1/test.grpc.pb.h"
+#include "support/grpc_helpers.h"
+#include "support/test_server.h"
+
+namespace sluice::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::test::v1::CallRequest;
+using sluice::test::v1::CallResponse;
+using Clock = std::chrono::steady_clock;
+
+// Closed-loop callers on one channel that remember when each call ended and where it went.
+class RecordingLoad {
+ public:
+  RecordingLoad(std::shared_ptr<grpc::Channel> channel, int threads)
+      : stub_(sluice::test::v1::TestService::NewStub(std::move(channel))) {
+    for (int t = 0; t < threads; ++t) {
+      threads_.emplace_back([this] {
+        while (!stop_) {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+          CallRequest req;
+          req.set_delay_ms(2);
+          CallResponse resp;
+          auto status = stub_->Unary(&ctx, req, &resp);
+          std::lock_guard lock(mu_);
+          if (status.ok()) {
+            calls_.push_back({Clock::now(), resp.backend_id()});
+          } else {
+            failures_.push_back(status.error_message());
+          }
+        }
+      });
+    }
+  }
+  ~RecordingLoad() { stop(); }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  // Calls per backend that ended in [from, to).
+  std::map<std::string, int> between(Clock::time_point from, Clock::time_point to) {
+    std::lock_guard lock(mu_);
+    std::map<std::string, int> out;
+    for (const auto& c : calls_) {
+      if (c.at >= from && c.at < to) ++out[c.backend];
+    }
+    return out;
+  }
+  std::vector<std::string> failures() {
+    std::lock_guard lock(mu_);
+    return failures_;
+  }
+
+ private:
+  struct Done {
+    Clock::time_point at;
+    std::string backend;
+  };
+  std::unique_ptr<sluice::test::v1::TestService::Stub> stub_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<Done> calls_;
+  std::vector<std::string> failures_;
+};
+
+class FileDiscoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 8; ++i) {
+      auto s = TestServer::start("n" + std::to_string(i));
+      ASSERT_TRUE(s) << s.error();
+      backends_.push_back(std::move(*s));
+    }
+    char dir[] = "/tmp/sluice-disco-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    file_ = dir_ + "/backends.yaml";
+    write_endpoints(0, 3);
+    std::string yaml =
+        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
+        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
+        "clusters:\n  - name: backends\n    discovery: {type: file, path: " +
+        file_ + "}\n";
+    auto p = SluiceProcess::start(yaml);
+    ASSERT_TRUE(p) << p.error();
+    proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
+  }
+  void TearDown() override {
+    std::remove(file_.c_str());
+    std::remove((file_ + ".tmp").c_str());
+    rmdir(dir_.c_str());
+  }
+  // Backends [from, to) become the endpoints, by an atomic rename as deploy tools do.
+  void write_endpoints(int from, int to) {
+    std::ofstream out(file_ + ".tmp");
+    for (int i = from; i < to; ++i) out << "- " << backends_[i].address() << "\n";
+    out.close();
+    std::rename((file_ + ".tmp").c_str(), file_.c_str());
+  }
+
+  std::vector<TestServer> backends_;
+  std::string dir_, file_;
+  std::unique_ptr<SluiceProcess> proxy_;
+};
+
+TEST_F(FileDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
+  RecordingLoad load(make_channel(proxy_->address()), 16);
+  std::this_thread::sleep_for(1s);
+  auto before = load.between(Clock::now() - 500ms, Clock::now());
+  EXPECT_EQ(before.size(), 3u);
+  const auto changed = Clock::now();
+  write_endpoints(0, 8);
+  std::this_thread::sleep_for(1500ms);
+  // The second after the change's first 500 ms: every one of the 8 near 1/8 of the calls.
+  auto window = load.between(changed + 500ms, changed + 1000ms);
+  load.stop();
+  int total = 0;
+  for (auto& [id, n] : window) total += n;
+  ASSERT_GT(total, 200);
+  for (int i = 3; i < 8; ++i) {
+    const double share = static_cast<double>(window["n" + std::to_string(i)]) / total;
+    EXPECT_GE(share, 0.8 / 8) << "new backend n" << i << " got " << share;
+  }
+  EXPECT_TRUE(load.failures().empty()) << load.failures().front();
+  auto clusters = proxy_->admin_get("/clusters");
+  ASSERT_TRUE(clusters) << clusters.error();
+  EXPECT_NE(clusters->find("file:" + file_), std::string::npos) << *clusters;
+}
+
+TEST_F(FileDiscoveryTest, ScaleInLosesNoCall) {
+  write_endpoints(0, 8);
+  std::this_thread::sleep_for(200ms);
+  RecordingLoad load(make_channel(proxy_->address()), 16);
+  std::this_thread::sleep_for(1s);
+  const auto changed = Clock::now();
+  write_endpoints(5, 8);
+  std::this_thread::sleep_for(1500ms);
+  auto after = load.between(changed + 500ms, Clock::now());
+  load.stop();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(after["n" + std::to_string(i)], 0) << "n" << i;
+  auto failures = load.failures();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
+}
+
+TEST_F(FileDiscoveryTest, BadFileIsRejectedAndTheLastGoodSetKeepsServing) {
+  {
+    std::ofstream out(file_ + ".tmp");
+    out << "- " << backends_[4].address() << "\n- not an address\n";
+  }
+  std::rename((file_ + ".tmp").c_str(), file_.c_str());
+  std::this_thread::sleep_for(300ms);
+  RecordingLoad load(make_channel(proxy_->address()), 4);
+  std::this_thread::sleep_for(500ms);
+  auto seen = load.between(Clock::now() - 500ms, Clock::now());
+  load.stop();
+  EXPECT_EQ(seen.size(), 3u);
+  for (auto& [id, n] : seen) EXPECT_TRUE(id == "n0" || id == "n1" || id == "n2") << id;
+  auto clusters = proxy_->admin_get("/clusters");
+  ASSERT_TRUE(clusters) << clusters.error();
+  EXPECT_NE(clusters->find("entry 1 (line 2)"), std::string::npos) << *clusters;
+  auto metrics = proxy_->admin_get("/metrics");
+  ASSERT_TRUE(metrics) << metrics.error();
+  EXPECT_NE(metrics->find("sluice_discovery_errors_total{cluster=\"backends\",source=\"file:" +
+                          file_ + "\"} 1"),
+            std::string::npos)
+      << *metrics;
+}
+
+}  // namespace
+}  // namespace sluice::testing
