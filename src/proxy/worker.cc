@@ -23,6 +23,11 @@ Worker::Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStat
 }
 
 void Worker::build_clusters() {
+  // An endpoint that stays (same cluster, same address) keeps its pool and connections.
+  std::unordered_map<std::string, std::shared_ptr<UpstreamPool>> kept;
+  for (const auto& old : clusters_) {
+    for (const auto& p : old->pools) kept[old->snapshot->config.name + '|' + p->address()] = p;
+  }
   std::vector<std::shared_ptr<ClusterState>> next;
   for (const auto& cs : snapshot_->clusters) {
     auto state = std::make_shared<ClusterState>();
@@ -30,13 +35,8 @@ void Worker::build_clusters() {
     state->snapshot = &cs;
     state->picker = core::make_picker(cs.config.policy, cs.endpoints, random_);
     for (size_t i = 0; i < cs.config.endpoints.size(); ++i) {
-      std::shared_ptr<UpstreamPool> pool;
-      for (const auto& old : clusters_) {  // an endpoint that stays keeps its connections
-        if (old->snapshot->config.name != cs.config.name) continue;
-        for (const auto& p : old->pools) {
-          if (p->address() == cs.stats->endpoints[i]->address) pool = p;
-        }
-      }
+      auto found = kept.find(cs.config.name + '|' + cs.stats->endpoints[i]->address);
+      std::shared_ptr<UpstreamPool> pool = found == kept.end() ? nullptr : found->second;
       if (pool) {
         pool->reconfigure(cs.config);
       } else {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "integration/recording_load.h"
 #include "integration/sluice_process.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
@@ -22,65 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using sluice::test::v1::CallRequest;
 using sluice::test::v1::CallResponse;
-using Clock = std::chrono::steady_clock;
-
-// Closed-loop callers on one channel that remember when each call ended and where it went.
-class RecordingLoad {
- public:
-  RecordingLoad(std::shared_ptr<grpc::Channel> channel, int threads)
-      : stub_(sluice::test::v1::TestService::NewStub(std::move(channel))) {
-    for (int t = 0; t < threads; ++t) {
-      threads_.emplace_back([this] {
-        while (!stop_) {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-          CallRequest req;
-          req.set_delay_ms(2);
-          CallResponse resp;
-          auto status = stub_->Unary(&ctx, req, &resp);
-          std::lock_guard lock(mu_);
-          if (status.ok()) {
-            calls_.push_back({Clock::now(), resp.backend_id()});
-          } else {
-            failures_.push_back(status.error_message());
-          }
-        }
-      });
-    }
-  }
-  ~RecordingLoad() { stop(); }
-  void stop() {
-    stop_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  // Calls per backend that ended in [from, to).
-  std::map<std::string, int> between(Clock::time_point from, Clock::time_point to) {
-    std::lock_guard lock(mu_);
-    std::map<std::string, int> out;
-    for (const auto& c : calls_) {
-      if (c.at >= from && c.at < to) ++out[c.backend];
-    }
-    return out;
-  }
-  std::vector<std::string> failures() {
-    std::lock_guard lock(mu_);
-    return failures_;
-  }
-
- private:
-  struct Done {
-    Clock::time_point at;
-    std::string backend;
-  };
-  std::unique_ptr<sluice::test::v1::TestService::Stub> stub_;
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Done> calls_;
-  std::vector<std::string> failures_;
-};
+using Clock = RecordingLoad::Clock;
 
 class FileDiscoveryTest : public ::testing::Test {
  protected:
@@ -123,7 +66,7 @@ class FileDiscoveryTest : public ::testing::Test {
 };
 
 TEST_F(FileDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
-  RecordingLoad load(make_channel(proxy_->address()), 16);
+  RecordingLoad load(make_channel(proxy_->address()), 16, 2);
   std::this_thread::sleep_for(1s);
   auto before = load.between(Clock::now() - 500ms, Clock::now());
   EXPECT_EQ(before.size(), 3u);
@@ -149,7 +92,7 @@ TEST_F(FileDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
 TEST_F(FileDiscoveryTest, ScaleInLosesNoCall) {
   write_endpoints(0, 8);
   std::this_thread::sleep_for(200ms);
-  RecordingLoad load(make_channel(proxy_->address()), 16);
+  RecordingLoad load(make_channel(proxy_->address()), 16, 2);
   std::this_thread::sleep_for(1s);
   const auto changed = Clock::now();
   write_endpoints(5, 8);
@@ -168,7 +111,7 @@ TEST_F(FileDiscoveryTest, BadFileIsRejectedAndTheLastGoodSetKeepsServing) {
   }
   std::rename((file_ + ".tmp").c_str(), file_.c_str());
   std::this_thread::sleep_for(300ms);
-  RecordingLoad load(make_channel(proxy_->address()), 4);
+  RecordingLoad load(make_channel(proxy_->address()), 4, 2);
   std::this_thread::sleep_for(500ms);
   auto seen = load.between(Clock::now() - 500ms, Clock::now());
   load.stop();

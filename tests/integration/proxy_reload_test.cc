@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "integration/recording_load.h"
 #include "integration/sluice_process.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
@@ -33,71 +34,39 @@ class ReloadTest : public ::testing::Test {
     auto p = SluiceProcess::start(SluiceProcess::simple_config({backends_[0].address()}));
     ASSERT_TRUE(p) << p.error();
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
-    stub_ = sluice::test::v1::TestService::NewStub(make_channel(proxy_->address()));
-  }
-
-  // Runs `threads` closed-loop callers until `stop`; counts results per backend and failures.
-  void start_load(int threads) {
-    for (int t = 0; t < threads; ++t) {
-      load_.emplace_back([this] {
-        while (!stop_) {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-          CallRequest req;
-          req.set_delay_ms(5);
-          CallResponse resp;
-          auto status = stub_->Unary(&ctx, req, &resp);
-          std::lock_guard lock(mu_);
-          if (status.ok()) {
-            ++per_backend_[resp.backend_id()];
-          } else {
-            failures_.push_back(status.error_message());
-          }
-        }
-      });
-    }
-  }
-  void stop_load() {
-    stop_ = true;
-    for (auto& t : load_) t.join();
-  }
-  std::map<std::string, int> snapshot_counts() {
-    std::lock_guard lock(mu_);
-    return per_backend_;
+    channel_ = make_channel(proxy_->address());
+    stub_ = sluice::test::v1::TestService::NewStub(channel_);
   }
 
   std::vector<TestServer> backends_;
   std::unique_ptr<SluiceProcess> proxy_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<sluice::test::v1::TestService::Stub> stub_;
-  std::vector<std::thread> load_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::map<std::string, int> per_backend_;
-  std::vector<std::string> failures_;
 };
 
 TEST_F(ReloadTest, ClustersChangeUnderLoadWithoutAFailedCall) {
-  start_load(8);
+  RecordingLoad load(channel_, 8, 5);
   std::this_thread::sleep_for(500ms);
   // Add endpoint b (SIGHUP).
   proxy_->rewrite_config(
       SluiceProcess::simple_config({backends_[0].address(), backends_[1].address()}));
   ASSERT_TRUE(proxy_->process().send_signal(SIGHUP));
   std::this_thread::sleep_for(1000ms);
-  auto mid = snapshot_counts();
+  auto mid = load.counts();
   EXPECT_GT(mid["b"], 0) << "the added endpoint gets calls after the reload";
   // Remove endpoint a (POST /reload).
   proxy_->rewrite_config(SluiceProcess::simple_config({backends_[1].address()}));
   auto [status, body] = proxy_->admin_request("POST", "/reload");
   EXPECT_EQ(status, 200) << body;
   std::this_thread::sleep_for(200ms);
-  const int a_after_removal = snapshot_counts()["a"];
+  const int a_after_removal = load.counts()["a"];
   std::this_thread::sleep_for(800ms);
-  stop_load();
-  EXPECT_EQ(snapshot_counts()["a"], a_after_removal) << "a removed endpoint gets no new calls";
-  EXPECT_GT(snapshot_counts()["b"], mid["b"]);
-  for (size_t i = 0; i < failures_.size() && i < 5; ++i) ADD_FAILURE() << failures_[i];
-  EXPECT_TRUE(failures_.empty()) << failures_.size() << " failed calls";
+  load.stop();
+  EXPECT_EQ(load.counts()["a"], a_after_removal) << "a removed endpoint gets no new calls";
+  EXPECT_GT(load.counts()["b"], mid["b"]);
+  const auto failures = load.failures();
+  for (size_t i = 0; i < failures.size() && i < 5; ++i) ADD_FAILURE() << failures[i];
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed calls";
   // Counters of the endpoint that stayed kept counting across both reloads.
   auto metrics = proxy_->admin_get("/metrics");
   ASSERT_TRUE(metrics) << metrics.error();
