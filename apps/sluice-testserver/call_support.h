@@ -12,6 +12,7 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/server_context.h>
 
+#include "service_env.h"
 #include "sluice/test/v1/test.pb.h"
 
 namespace sluice::testserver {
@@ -51,6 +52,27 @@ class CallTimer {
   bool cancelled_ = false;
   // Shared so cancel() can call Cancel() outside the lock while after() replaces the alarm.
   std::shared_ptr<grpc::Alarm> alarm_;
+};
+
+// What every test-service call does alike: it is counted when it starts, when the client
+// cancels it (which also stops its timer) and when it ends, and it deletes itself once gRPC is
+// done with it. `Reactor` is the grpc++ callback reactor of the call's kind.
+template <class Reactor>
+class CountedCall : public Reactor {
+ public:
+  CountedCall(ServiceEnv& env, const char* method) : env_(env) { env_.stats.call_started(method); }
+  void OnCancel() override {
+    env_.stats.call_cancelled();
+    timer_.cancel();
+  }
+  void OnDone() override {
+    env_.stats.call_done();
+    delete this;
+  }
+
+ protected:
+  ServiceEnv& env_;
+  CallTimer timer_;
 };
 
 }  // namespace sluice::testserver

@@ -13,11 +13,10 @@ const grpc::Status kCancelled(grpc::StatusCode::CANCELLED, "cancelled");
 
 // Sends response_count messages (delay_ms before the first, message_interval_ms between), then
 // finishes with the requested status.
-class ServerStreamCall final : public grpc::ServerWriteReactor<CallResponse> {
+class ServerStreamCall final : public CountedCall<grpc::ServerWriteReactor<CallResponse>> {
  public:
   ServerStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, const CallRequest* request)
-      : env_(env), request_(*request) {
-    env_.stats.call_started("ServerStream");
+      : CountedCall(env, "ServerStream"), request_(*request) {
     add_call_metadata(ctx, env_.id(), wants_trailers_only(request_));
     wait_then_step(request_.delay_ms());
   }
@@ -33,15 +32,6 @@ class ServerStreamCall final : public grpc::ServerWriteReactor<CallResponse> {
     } else {
       step(true);
     }
-  }
-
-  void OnCancel() override {
-    env_.stats.call_cancelled();
-    timer_.cancel();
-  }
-  void OnDone() override {
-    env_.stats.call_done();
-    delete this;
   }
 
  private:
@@ -65,19 +55,18 @@ class ServerStreamCall final : public grpc::ServerWriteReactor<CallResponse> {
     }
   }
 
-  ServiceEnv& env_;
   const CallRequest& request_;  // owned by gRPC until OnDone
   CallResponse response_;       // must live until its OnWriteDone
   uint32_t sent_ = 0;
-  CallTimer timer_;
 };
 
 // Answers every request with response_count (at least 1) messages, then reads the next one.
 // A request with a status_code ends the call with it; the client's half-close ends it with OK.
-class BidiStreamCall final : public grpc::ServerBidiReactor<CallRequest, CallResponse> {
+class BidiStreamCall final
+    : public CountedCall<grpc::ServerBidiReactor<CallRequest, CallResponse>> {
  public:
-  BidiStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx) : env_(env) {
-    env_.stats.call_started("BidiStream");
+  BidiStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx)
+      : CountedCall(env, "BidiStream") {
     add_call_metadata(ctx, env_.id(), /*trailers_only=*/false);
     StartRead(&request_);
   }
@@ -106,15 +95,6 @@ class BidiStreamCall final : public grpc::ServerBidiReactor<CallRequest, CallRes
     }
   }
 
-  void OnCancel() override {
-    env_.stats.call_cancelled();
-    timer_.cancel();
-  }
-  void OnDone() override {
-    env_.stats.call_done();
-    delete this;
-  }
-
  private:
   void wait_then_step(uint32_t ms) {
     if (ms == 0) {
@@ -137,13 +117,11 @@ class BidiStreamCall final : public grpc::ServerBidiReactor<CallRequest, CallRes
     }
   }
 
-  ServiceEnv& env_;
   CallRequest request_;
   CallResponse response_;
   uint64_t seq_ = 0;
   uint32_t round_size_ = 0;
   uint32_t sent_in_round_ = 0;
-  CallTimer timer_;
 };
 
 }  // namespace

@@ -25,12 +25,11 @@ void finish_single(Reactor* reactor, const CallRequest& params, std::string_view
   reactor->Finish(grpc::Status::OK);
 }
 
-class UnaryCall final : public grpc::ServerUnaryReactor {
+class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
  public:
   UnaryCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, const CallRequest* request,
             CallResponse* response)
-      : env_(env), request_(*request), response_(response) {
-    env_.stats.call_started("Unary");
+      : CountedCall(env, "Unary"), request_(*request), response_(response) {
     add_call_metadata(ctx, env_.id(), wants_trailers_only(request_));
     if (request_.delay_ms() == 0) {
       respond(true);
@@ -38,15 +37,6 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       timer_.after(std::chrono::milliseconds(request_.delay_ms()),
                    [this](bool ok) { respond(ok); });
     }
-  }
-
-  void OnCancel() override {
-    env_.stats.call_cancelled();
-    timer_.cancel();
-  }
-  void OnDone() override {
-    env_.stats.call_done();
-    delete this;
   }
 
  private:
@@ -58,19 +48,16 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     finish_single(this, request_, env_.id(), response_);
   }
 
-  ServiceEnv& env_;
   const CallRequest& request_;  // owned by gRPC until OnDone
   CallResponse* response_;
-  CallTimer timer_;
 };
 
 // Reads every request, then answers once with the parameters of the first request and the
 // payload bytes received in request_bytes.
-class ClientStreamCall final : public grpc::ServerReadReactor<CallRequest> {
+class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRequest>> {
  public:
   ClientStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, CallResponse* response)
-      : env_(env), ctx_(ctx), response_(response) {
-    env_.stats.call_started("ClientStream");
+      : CountedCall(env, "ClientStream"), ctx_(ctx), response_(response) {
     StartRead(&request_);
   }
 
@@ -94,26 +81,15 @@ class ClientStreamCall final : public grpc::ServerReadReactor<CallRequest> {
     }
   }
 
-  void OnCancel() override {
-    env_.stats.call_cancelled();
-    timer_.cancel();
-  }
-  void OnDone() override {
-    env_.stats.call_done();
-    delete this;
-  }
-
  private:
   void respond(bool ok);
 
-  ServiceEnv& env_;
   grpc::CallbackServerContext* ctx_;
   CallResponse* response_;
   CallRequest request_;
   CallRequest params_;
   bool have_params_ = false;
   uint64_t request_bytes_ = 0;
-  CallTimer timer_;
 };
 
 void ClientStreamCall::respond(bool ok) {

@@ -102,11 +102,11 @@ void Call::on_deadline() {
   if (response_done_) return;
   const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start_);
-  detach_upstream(8 /*CANCEL*/);
+  detach_upstream(wire::h2_error::kCancel);
   if (response_started_) {  // mid-response: only a reset can end it
     status_ = StatusCode::kDeadlineExceeded;
     response_done_ = true;
-    down_.reset_stream(down_id_, 8 /*CANCEL*/);
+    down_.reset_stream(down_id_, wire::h2_error::kCancel);
     return;
   }
   fail(StatusCode::kDeadlineExceeded,
@@ -313,8 +313,8 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   status_ = error_code == http2::kConnectionLost ? StatusCode::kUnavailable
                                                  : wire::status_from_rst_stream(error_code);
   response_done_ = true;
-  down_.reset_stream(down_id_, error_code == http2::kConnectionLost ? 2 /*INTERNAL_ERROR*/
-                                                                    : error_code);
+  down_.reset_stream(
+      down_id_, error_code == http2::kConnectionLost ? wire::h2_error::kInternalError : error_code);
 }
 
 void Call::fail(StatusCode code, const std::string& message, int http_status) {
@@ -322,7 +322,7 @@ void Call::fail(StatusCode code, const std::string& message, int http_status) {
   if (response_done_) return;
   response_done_ = true;
   if (response_started_) {
-    down_.reset_stream(down_id_, 2 /*INTERNAL_ERROR*/);
+    down_.reset_stream(down_id_, wire::h2_error::kInternalError);
     return;
   }
   response_started_ = true;
@@ -351,7 +351,7 @@ void Call::detach_upstream(uint32_t reset_code) {
 
 void Call::on_downstream_closed(uint32_t error_code) {
   // The client went away (or the call ended): cancel what is still open upstream.
-  detach_upstream(8 /*CANCEL*/);
+  detach_upstream(wire::h2_error::kCancel);
   if (!response_done_) status_ = StatusCode::kCancelled;
   if (!request_body_.empty()) down_.consume(down_id_, request_body_.size());
   if (cluster_ == nullptr) {
