@@ -34,8 +34,22 @@ struct Endpoint {
 
 // Where a cluster's endpoints come from when they are not listed in the config.
 struct Discovery {
-  std::string type;  // "file"
-  std::string path;  // file: the endpoints file (relative paths: to the config file's folder)
+  std::string type;  // "file", "dns" or "etcd"
+  // file: the endpoints file (relative paths: to the config file's folder).
+  std::string path;
+  // dns: "name:port"; every A and AAAA record of the name is an endpoint on that port.
+  HostPort name;
+  // dns: the DNS server to ask (unset: the system's, /etc/resolv.conf).
+  std::optional<HostPort> server;
+  // dns: re-resolve after the records' TTL, clamped to [min_refresh, max_refresh] (+-10%
+  // jitter); after a failure, back off from min_refresh.
+  Millis min_refresh{1000};
+  Millis max_refresh{30000};
+  // etcd: the cluster's client endpoints ("host:port"), tried in turn.
+  std::vector<HostPort> etcd_endpoints;
+  // etcd: every key under this prefix is one endpoint (value: address or JSON, see
+  // docs/discovery.md).
+  std::string prefix;
   bool operator==(const Discovery&) const = default;
 };
 

@@ -46,6 +46,43 @@ MaybeError check_listeners(const Config& config, const Locations& where) {
   return std::nullopt;
 }
 
+// Each discovery type needs its own fields and takes no other type's.
+MaybeError validate_discovery(const Discovery& d, const std::string& path, const Locations& where) {
+  const Discovery defaults;
+  struct Field {
+    const char* name;
+    const char* type;  // the discovery type it belongs to
+    bool present;
+    bool required;
+  };
+  const Field fields[] = {
+      {"path", "file", !d.path.empty(), true},
+      {"name", "dns", !d.name.host.empty(), true},
+      {"server", "dns", d.server.has_value(), false},
+      {"min_refresh", "dns", d.min_refresh != defaults.min_refresh, false},
+      {"max_refresh", "dns", d.max_refresh != defaults.max_refresh, false},
+      {"endpoints", "etcd", !d.etcd_endpoints.empty(), true},
+      {"prefix", "etcd", !d.prefix.empty(), true},
+  };
+  for (const Field& f : fields) {
+    if (f.present && d.type != f.type) {
+      return where.error(path + "." + f.name, std::string(f.name) +
+                                                  " does not apply to discovery type " +
+                                                  quoted(d.type) + " (only to " + f.type + ")");
+    }
+    if (f.required && !f.present && d.type == f.type) {
+      return where.error(path, "discovery type " + quoted(d.type) + " needs " + quoted(f.name));
+    }
+  }
+  if (d.type == "dns" && d.min_refresh.count() <= 0) {
+    return where.error(path + ".min_refresh", "must be more than 0");
+  }
+  if (d.type == "dns" && d.max_refresh < d.min_refresh) {
+    return where.error(path + ".max_refresh", "must not be less than min_refresh");
+  }
+  return std::nullopt;
+}
+
 MaybeError check_clusters(const Config& config, const Locations& where) {
   if (config.clusters.empty()) return where.error("clusters", "at least one cluster is required");
   std::map<std::string, size_t> names;
@@ -62,6 +99,11 @@ MaybeError check_clusters(const Config& config, const Locations& where) {
       return where.error(path + ".discovery",
                          "cluster " + quoted(cluster.name) +
                              " has both endpoints and discovery; give one of them");
+    }
+    if (cluster.discovery) {
+      if (auto error = validate_discovery(*cluster.discovery, path + ".discovery", where)) {
+        return error;
+      }
     }
     if (cluster.endpoints.empty() && !cluster.discovery) {
       return where.error(path + ".endpoints", "cluster " + quoted(cluster.name) +

@@ -475,18 +475,42 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) -> MaybeError {
             auto text = scalar(v, p);
             if (!text) return text.error();
-            if (*text != "file") {
-              return error_at(v, p, "unknown discovery type " + quoted(*text) + " (known: file)");
+            if (*text != "file" && *text != "dns" && *text != "etcd") {
+              return error_at(
+                  v, p, "unknown discovery type " + quoted(*text) + " (known: file, dns, etcd)");
             }
             discovery.type = *text;
             return std::nullopt;
           },
           true},
-         {"path",
+         {"path", [&](const YAML::Node& v,
+                      const std::string& p) { return assign(scalar(v, p), discovery.path); }},
+         {"name",
           [&](const YAML::Node& v, const std::string& p) {
-            return assign(scalar(v, p), discovery.path);
-          },
-          true}});
+            return assign(address(v, p, PortZero::kRejected), discovery.name);
+          }},
+         {"server",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(address(v, p, PortZero::kRejected), discovery.server.emplace());
+          }},
+         {"min_refresh",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), discovery.min_refresh);
+          }},
+         {"max_refresh",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(duration(v, p), discovery.max_refresh);
+          }},
+         {"endpoints",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_list(v, p, [&](const YAML::Node& item, const std::string& ip) {
+              return assign(address(item, ip, PortZero::kRejected),
+                            discovery.etcd_endpoints.emplace_back());
+            });
+          }},
+         {"prefix", [&](const YAML::Node& v, const std::string& p) {
+            return assign(name(v, p), discovery.prefix);
+          }}});
   }
 
   // An endpoint is "host:port" or a mapping {address: host:port} (room for weights later).

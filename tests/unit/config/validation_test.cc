@@ -380,5 +380,50 @@ TEST(Validation, ErrorStringHasFileLineColumnFieldMessage) {
   EXPECT_EQ(error.to_string(), "test.yaml:3:10: workers: must be between 0 and 256, got 300");
 }
 
+// A cluster whose endpoints come from `discovery` (one flow mapping on line 2).
+std::string with_discovery(std::string_view discovery) {
+  return "\nlisteners: [{name: main, address: 127.0.0.1:8080}]\n"
+         "clusters: [{name: backends, discovery: " +
+         std::string(discovery) + "}]\n";
+}
+
+TEST(Validation, DiscoveryTypesParseWithTheirFields) {
+  const Config dns = testing::parse_ok(with_discovery(
+      "{type: dns, name: 'backends.svc:50051', server: '127.0.0.1:5353', min_refresh: 500ms, "
+      "max_refresh: 10s}"));
+  const Discovery& d = *dns.clusters[0].discovery;
+  EXPECT_EQ(d.name.to_string(), "backends.svc:50051");
+  EXPECT_EQ(d.server->to_string(), "127.0.0.1:5353");
+  EXPECT_EQ(d.min_refresh, Millis(500));
+  EXPECT_EQ(d.max_refresh, Millis(10000));
+  const Config etcd = testing::parse_ok(with_discovery(
+      "{type: etcd, endpoints: ['127.0.0.1:2379', '127.0.0.2:2379'], prefix: /svc/a/}"));
+  ASSERT_EQ(etcd.clusters[0].discovery->etcd_endpoints.size(), 2u);
+  EXPECT_EQ(etcd.clusters[0].discovery->prefix, "/svc/a/");
+}
+
+TEST(Validation, UnknownDiscoveryTypeListsTheKnownOnes) {
+  expect_error(with_discovery("{type: consul}"), 2, 47, "clusters[0].discovery.type",
+               "(known: file, dns, etcd)");
+}
+
+TEST(Validation, DiscoveryNeedsTheFieldsOfItsType) {
+  expect_error(with_discovery("{type: dns}"), 2, 40, "clusters[0].discovery",
+               "discovery type \"dns\" needs \"name\"");
+  expect_error(with_discovery("{type: etcd, endpoints: ['127.0.0.1:2379']}"), 2, 40,
+               "clusters[0].discovery", "needs \"prefix\"");
+  expect_error(with_discovery("{type: file}"), 2, 40, "clusters[0].discovery", "needs \"path\"");
+}
+
+TEST(Validation, DiscoveryRejectsAnotherTypesField) {
+  expect_error(with_discovery("{type: file, path: a.yaml, server: '127.0.0.1:53'}"), 2, 75,
+               "clusters[0].discovery.server", "does not apply to discovery type \"file\"");
+}
+
+TEST(Validation, DnsRefreshBoundsMustBeOrdered) {
+  expect_error(with_discovery("{type: dns, name: 'a:1', min_refresh: 5s, max_refresh: 1s}"), 2, 95,
+               "clusters[0].discovery.max_refresh", "must not be less than min_refresh");
+}
+
 }  // namespace
 }  // namespace sluice::config
