@@ -11,7 +11,7 @@ RELEASE_BIN := build/release/bin
 .PHONY: help deps configure build demo test bench fuzz clean
 
 help:
-	@echo "make demo    3 backends, sluice, 3000 calls over one connection: how they spread"
+	@echo "make demo    5 backends join under load: L4 (HAProxy tcp) vs sluice, live, then a chart"
 	@echo "make test    the whole suite: release, ASan+UBSan, TSan, fuzz (scripts/test.sh)"
 	@echo "make build   release build (build/release/bin)"
 	@echo "make bench   release build, then every micro benchmark (results in bench-out/)"
@@ -28,8 +28,8 @@ build: configure
 	$(LOCKED) cmake --build --preset release -j$(JOBS)
 
 demo: configure
-	$(LOCKED) cmake --build --preset release -j$(JOBS) --target sluice sluice-testserver
-	scripts/demo.sh
+	$(LOCKED) cmake --build --preset release -j$(JOBS) --target sluice sluice-testserver sluice-load
+	scripts/demo.py
 
 test:
 	scripts/test.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite from a clean clone, in bounded time:
-#   deps -> release build + all tests -> asan build + all tests (ASan+UBSan)
+#   deps -> release build + all tests -> the demo, short, checked -> asan build + all tests (ASan+UBSan)
 #   -> tsan build + the tests labelled tsan -> the proxy integration tests against a TSan
 #   sluice -> every fuzz target for FUZZ_SECONDS (15).
 # A failing build stops the run; failing tests are reported and the run goes on.
@@ -87,6 +87,8 @@ run_tests() {  # PRESET MAX_SECONDS
 phase deps deps scripts/install-deps.sh || exit 1
 phase release-build release-build build release || exit 1
 phase release-test release-test run_tests release 900
+# The README's first command in its short mode: the story must still show (scripts/demo.py).
+phase demo demo env DEMO_SECONDS=12 timeout --kill-after=10 120 scripts/demo.py --check
 phase asan-build asan-build build asan || exit 1
 phase asan-test asan-test run_tests asan 1200
 # The tsan preset runs only tests labelled tsan, so build only those (sluice_tsan_tests).

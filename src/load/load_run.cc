@@ -90,6 +90,8 @@ Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCa
   const Clock::time_point start = Clock::now();
   for (auto& w : workers) w->begin(start);
   RunResult result;
+  result.started_at =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (size_t k = 0;; ++k) {
     // A worker stuck far behind does not hold the line back for ever.
     const auto until = start + spec.interval * (k + 1) + spec.drain + std::chrono::seconds(1);

@@ -28,6 +28,7 @@ struct RunResult {
   double seconds;       // the measured window: from the end of the warmup to the last call
   std::vector<SeriesPoint> series;
   double cpu_seconds;  // this process, user + system, over the run
+  double started_at;   // the start, in seconds since the Unix epoch (to line up several runs)
 };
 
 using ProgressCallback = std::function<void(const SeriesPoint&)>;

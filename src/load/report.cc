@@ -86,6 +86,7 @@ nlohmann::json run_json(const LoadSpec& spec, const RunResult& r) {
       {"threads", spec.threads},
       {"request_size", spec.call.request_size},
       {"response_size", spec.call.response_size},
+      {"started_at", r.started_at},
       {"seconds", r.seconds},
       {"calls", t.calls},
       {"calls_per_second", per_second(r)},
