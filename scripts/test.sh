@@ -96,12 +96,16 @@ phase tsan-build tsan-build build tsan --target sluice_tsan_tests || exit 1
 phase tsan-test tsan-test run_tests tsan 900
 # Our own threads live in the proxy, which links no gRPC: run the proxy integration tests
 # (release test binary and backends) against a TSan build of sluice that aborts on a race.
-phase tsan-proxy-build tsan-proxy-build locked cmake --build --preset tsan -j2 --target sluice \
-  || exit 1
+phase tsan-proxy-build tsan-proxy-build locked cmake --build --preset tsan -j2 \
+  --target sluice sluice-load || exit 1
 phase tsan-proxy tsan-proxy env SLUICE_TEST_SLUICE_BIN="$PWD/build/tsan/bin/sluice" \
   SLUICE_TEST_SLUICE_TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
   timeout --kill-after=30 900 build/release/bin/test_proxy \
   --gtest_filter='-ProxyDeadlineTest.*:ProxyBackpressure.*'
+# sluice-load's threads too: its integration tests against a TSan build of it.
+phase tsan-load tsan-load env SLUICE_TEST_LOAD_BIN="$PWD/build/tsan/bin/sluice-load" \
+  TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
+  timeout --kill-after=30 300 build/release/bin/test_sluice_load
 phase fuzz fuzz env SLUICE_BUILD_LOCK="$lock" scripts/fuzz.sh "$fuzz_seconds"
 
 ((${#failures[@]} == 0))

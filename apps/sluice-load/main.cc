@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   app.add_option("--response-size", spec.call.response_size, "payload bytes per response message");
   app.add_option("--messages", spec.call.messages, "stream methods: messages per call");
   app.add_option("--delay-ms", spec.call.delay_ms, "the backend waits this long per call");
+  app.add_option("--status-code", spec.call.status_code,
+                 "the backend ends every call with this gRPC status (errors on purpose)")
+      ->check(CLI::Range(0, 16));
   app.add_option("--connections,-c", spec.connections, "HTTP/2 connections in total (default 1)");
   app.add_option("--threads,-t", spec.threads, "threads, each with its share of connections");
   app.add_option("--concurrency,-n", spec.concurrency, "closed loop: calls in flight in total");

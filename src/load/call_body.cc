@@ -46,6 +46,10 @@ std::string request_body(const CallShape& shape) {
   request.set_payload(std::string(shape.request_size, 'x'));
   request.set_response_size(shape.response_size);
   request.set_delay_ms(shape.delay_ms);
+  if (shape.status_code != 0) {
+    request.set_status_code(shape.status_code);
+    request.set_status_message("asked for by sluice-load");
+  }
   const bool streams_requests =
       shape.method == Method::kClientStream || shape.method == Method::kBidiStream;
   if (shape.method == Method::kServerStream) request.set_response_count(shape.messages);

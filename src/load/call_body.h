@@ -24,7 +24,8 @@ struct CallShape {
   // Streams: messages each way (client/bidi: requests sent; server: responses asked for;
   // bidi: one response per request).
   uint32_t messages = 1;
-  uint32_t delay_ms = 0;  // the backend waits this long before answering
+  uint32_t delay_ms = 0;    // the backend waits this long before answering
+  int32_t status_code = 0;  // the backend ends the call with this gRPC status (0 = OK)
 };
 
 // The request body of one call: every request message, each in its 5-byte gRPC frame.

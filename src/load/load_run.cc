@@ -53,7 +53,11 @@ SeriesPoint point_of(size_t index, const Tally& t, const LoadSpec& spec) {
 Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCallback& progress) {
   auto target = resolve(spec);
   if (!target) return Unexpected(target.error());
-  const uint32_t threads = std::max<uint32_t>(1, std::min(spec.threads, spec.connections));
+  // Every thread gets at least one connection, one call in flight and one call to make.
+  uint64_t threads64 = std::min(spec.threads, spec.connections);
+  if (spec.rate <= 0) threads64 = std::min<uint64_t>(threads64, spec.concurrency);
+  if (spec.max_calls > 0) threads64 = std::min(threads64, spec.max_calls);
+  const auto threads = static_cast<uint32_t>(std::max<uint64_t>(1, threads64));
   Collector collector(threads);
   std::vector<std::unique_ptr<LoadWorker>> workers;
   for (uint32_t i = 0; i < threads; ++i) {

@@ -101,27 +101,30 @@ void LoadWorker::start_run(Clock::time_point start) {
   } else {
     start_due_calls();
   }
-  if (share_.max_calls == 0 && spec_.rate <= 0 && share_.concurrency == 0) end_sending();
 }
 
 void LoadWorker::schedule_open_loop() {
   if (!sending_) return;
-  uint64_t due = schedule_->due_by(Clock::now());
+  // Calls due before the end of the run, and no more than asked for.
+  const uint64_t in_run = schedule_->due_by(start_ + spec_.duration - std::chrono::nanoseconds(1));
+  uint64_t due = std::min(schedule_->due_by(Clock::now()), in_run);
   if (share_.max_calls > 0) due = std::min(due, share_.max_calls);
   for (; scheduled_ < due; ++scheduled_) waiting_.push_back(schedule_->due(scheduled_));
   start_due_calls();
-  if (share_.max_calls > 0 && scheduled_ >= share_.max_calls) {
-    finish_if_drained();
-    return;
-  }
+  if (scheduled_ >= in_run || (share_.max_calls > 0 && scheduled_ >= share_.max_calls)) return;
   send_timer_.expires_at(schedule_->due(scheduled_));
   send_timer_.async_wait([this](asio::error_code ec) {
     if (!ec) schedule_open_loop();
   });
 }
 
+// Open loop: every call made due is sent, also after the end of the run (until the drain
+// cut-off), so that the slowest calls are measured too. Closed loop: only while sending.
 bool LoadWorker::can_issue() const {
-  return sending_ && (share_.max_calls == 0 || issued_ < share_.max_calls);
+  if (cut_off_) return false;
+  if (schedule_) return !waiting_.empty();
+  return sending_ && (share_.max_calls == 0 || issued_ < share_.max_calls) &&
+         in_flight_ < share_.concurrency;
 }
 
 LoadConnection* LoadWorker::ready_connection() {
@@ -148,7 +151,6 @@ LoadCall& LoadWorker::take_call() {
 void LoadWorker::start_due_calls() {
   const bool open_loop = schedule_.has_value();
   while (can_issue()) {
-    if (open_loop ? waiting_.empty() : in_flight_ >= share_.concurrency) break;
     LoadConnection* conn = ready_connection();
     if (conn == nullptr) break;  // every stream slot taken: on_capacity() comes back here
     const Clock::time_point intended = open_loop ? waiting_.front() : Clock::now();
@@ -174,13 +176,10 @@ void LoadWorker::on_call_done(LoadCall& call, const CallResult& result) {
   interval_.add(result.status, latency, result.backend);
   if (now >= start_ + spec_.warmup) summary_.add(result.status, latency, result.backend);
   free_calls_.push_back(&call);
-  if (sending_) {
-    start_due_calls();
-    const bool all_issued = share_.max_calls > 0 && issued_ >= share_.max_calls;
-    if (all_issued && in_flight_ == 0) end_sending();
-  } else {
-    finish_if_drained();
-  }
+  start_due_calls();
+  const bool all_issued = share_.max_calls > 0 && issued_ >= share_.max_calls;
+  if (sending_ && all_issued && in_flight_ == 0) end_sending();
+  finish_if_drained();
 }
 
 void LoadWorker::on_interval() {
@@ -205,9 +204,6 @@ void LoadWorker::end_sending() {
   if (!sending_) return;
   sending_ = false;
   send_timer_.cancel();
-  // Due but never sent (no free stream before the end): the target fell behind the rate.
-  unfinished_ += waiting_.size();
-  waiting_.clear();
   end_timer_.expires_after(spec_.drain);
   end_timer_.async_wait([this](asio::error_code ec) {
     if (!ec) cut_off();
@@ -217,13 +213,15 @@ void LoadWorker::end_sending() {
 
 void LoadWorker::cut_off() {
   cut_off_ = true;
-  unfinished_ += in_flight_;
+  // Still in flight, or due and never sent (the target fell that far behind the rate).
+  unfinished_ += in_flight_ + waiting_.size();
   in_flight_ = 0;
+  waiting_.clear();
   finish_if_drained();
 }
 
 void LoadWorker::finish_if_drained() {
-  if (sending_ || in_flight_ > 0 || finished_) return;
+  if (sending_ || in_flight_ > 0 || !waiting_.empty() || finished_) return;
   finished_ = true;
   hand_in_through(interval_index_ + 1);  // the last, partial interval
   collector_.finish(share_.index, std::move(summary_), unfinished_);
