@@ -70,6 +70,19 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
                {{"cluster", c.stats->name}, {"endpoint", e->address}}, read(e->connect_failures));
     }
   }
+  w.family("sluice_upstream_replays_total", "counter",
+           "Calls an endpoint never processed, sent again transparently, by reason.");
+  for (const auto& c : snapshot.clusters) {
+    for (const auto& e : c.stats->endpoints) {
+      for (const auto& [reason, counter] :
+           {std::pair{"refused", &e->replays_refused},
+            std::pair{"connection_lost", &e->replays_connection_lost}}) {
+        w.sample("sluice_upstream_replays_total",
+                 {{"cluster", c.stats->name}, {"endpoint", e->address}, {"reason", reason}},
+                 read(*counter));
+      }
+    }
+  }
   w.family("sluice_cluster_endpoints", "gauge", "Endpoints a cluster balances over now.");
   for (const auto& c : snapshot.clusters) {
     w.sample("sluice_cluster_endpoints", {{"cluster", c.stats->name}},

@@ -293,8 +293,9 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
     request_body_ = std::move(again);
     replay_.clear();
-    last_error_ = es.address +
-                  (error_code == http2::kConnectionLost ? ": connection lost" : ": stream refused");
+    const bool lost = error_code == http2::kConnectionLost;
+    bump(lost ? es.replays_connection_lost : es.replays_refused);
+    last_error_ = es.address + (lost ? ": connection lost" : ": stream refused");
     route_upstream();
     return;
   }

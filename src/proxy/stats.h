@@ -30,6 +30,10 @@ struct EndpointStats {
   Gauge upstream_connections{0};
   Counter upstream_connections_opened{0};
   Counter connect_failures{0};
+  // Calls taken back from this endpoint because it never processed them, and sent again:
+  // refused (REFUSED_STREAM, above a GOAWAY's last stream id) or its connection was lost first.
+  Counter replays_refused{0};
+  Counter replays_connection_lost{0};
 };
 
 struct ClusterStats {

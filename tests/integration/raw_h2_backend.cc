@@ -1,0 +1,221 @@
+#include "integration/raw_h2_backend.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace sluice::testing {
+
+struct RawH2Backend::Connection {
+  RawH2Backend* backend;
+  int fd;
+  nghttp2_session* session = nullptr;
+  std::map<int32_t, std::string> actions;  // stream id -> x-raw-action
+  std::map<int32_t, bool> body_sent;
+  bool dead = false;
+
+  void respond(int32_t id);
+  void flush();
+};
+
+namespace {
+
+RawH2Backend::Connection& conn_of(void* user) {
+  return *static_cast<RawH2Backend::Connection*>(user);
+}
+
+nghttp2_nv nv(const char* name, const std::string& value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.c_str())), std::strlen(name),
+          value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+              const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  if (std::string_view(reinterpret_cast<const char*>(name), namelen) == "x-raw-action") {
+    conn_of(user).actions[frame->hd.stream_id].assign(reinterpret_cast<const char*>(value),
+                                                      valuelen);
+  }
+  return 0;
+}
+
+int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  const bool request_end = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+                           (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (request_end) conn_of(user).respond(frame->hd.stream_id);
+  return 0;
+}
+
+int on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
+  conn_of(user).actions.erase(id);
+  conn_of(user).body_sent.erase(id);
+  return 0;
+}
+
+// One empty gRPC message, then the trailers.
+ssize_t read_body(nghttp2_session* session, int32_t id, uint8_t* buf, size_t len, uint32_t* flags,
+                  nghttp2_data_source*, void* user) {
+  auto& conn = conn_of(user);
+  size_t n = 0;
+  if (!conn.body_sent[id] && len >= 5) {
+    std::memset(buf, 0, 5);
+    n = 5;
+    conn.body_sent[id] = true;
+  }
+  *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  const std::string ok = "0";
+  nghttp2_nv trailers[] = {nv("grpc-status", ok)};
+  nghttp2_submit_trailer(session, id, trailers, 1);
+  return static_cast<ssize_t>(n);
+}
+
+nghttp2_session_callbacks* callbacks() {
+  static nghttp2_session_callbacks* cb = [] {
+    nghttp2_session_callbacks* c = nullptr;
+    nghttp2_session_callbacks_new(&c);
+    nghttp2_session_callbacks_set_on_header_callback(c, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(c, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(c, on_stream_close);
+    return c;
+  }();
+  return cb;
+}
+
+// The error code after `prefix` in `action`, if it starts so.
+std::optional<uint32_t> code_after(const std::string& action, std::string_view prefix) {
+  if (action.rfind(prefix, 0) != 0) return std::nullopt;
+  return static_cast<uint32_t>(std::stoul(action.substr(prefix.size())));
+}
+
+}  // namespace
+
+void RawH2Backend::Connection::respond(int32_t id) {
+  const std::string action = actions[id];
+  if (backend->refused_.load() < backend->options_.refuse_first) {
+    ++backend->refused_;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  const std::string status = "200", type = "application/grpc", id_value = backend->options_.id;
+  nghttp2_nv headers[] = {nv(":status", status), nv("content-type", type),
+                          nv("x-backend-id", id_value)};
+  if (auto code = code_after(action, "rst:")) {
+    ++backend->reset_;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, *code);
+  } else if (auto code = code_after(action, "rst-after-headers:")) {
+    ++backend->reset_;
+    nghttp2_submit_headers(session, NGHTTP2_FLAG_NONE, id, nullptr, headers, 3, nullptr);
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, *code);
+  } else {
+    ++backend->answered_;
+    nghttp2_data_provider provider{};
+    provider.read_callback = read_body;
+    nghttp2_submit_response(session, id, headers, 3, &provider);
+  }
+}
+
+void RawH2Backend::Connection::flush() {
+  for (;;) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session, &data);
+    if (n <= 0) {
+      if (n < 0) dead = true;
+      return;
+    }
+    while (n > 0) {
+      ssize_t w = ::send(fd, data, static_cast<size_t>(n), MSG_NOSIGNAL);
+      if (w <= 0) {
+        dead = true;
+        return;
+      }
+      data += w;
+      n -= w;
+    }
+  }
+}
+
+Expected<std::unique_ptr<RawH2Backend>, std::string> RawH2Backend::start(Options options) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 64) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return Unexpected(std::string("raw backend: cannot listen: ") + std::strerror(errno));
+  }
+  auto backend =
+      std::unique_ptr<RawH2Backend>(new RawH2Backend(fd, ntohs(addr.sin_port), std::move(options)));
+  backend->thread_ = std::thread([b = backend.get()] { b->serve(); });
+  return backend;
+}
+
+RawH2Backend::RawH2Backend(int listen_fd, uint16_t port, Options options)
+    : listen_fd_(listen_fd), port_(port), options_(std::move(options)) {
+  if (::pipe(wake_fds_) != 0) wake_fds_[0] = wake_fds_[1] = -1;
+}
+
+RawH2Backend::~RawH2Backend() {
+  if (wake_fds_[1] >= 0) (void)::write(wake_fds_[1], "x", 1);
+  if (thread_.joinable()) thread_.join();
+  for (int fd : {listen_fd_, wake_fds_[0], wake_fds_[1]}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void RawH2Backend::serve() {
+  std::vector<std::unique_ptr<Connection>> conns;
+  for (;;) {
+    std::vector<pollfd> fds{{wake_fds_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    for (auto& c : conns) fds.push_back({c->fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 1000) < 0) break;
+    if (fds[0].revents != 0) break;
+    if (fds[1].revents & POLLIN) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd >= 0) {
+        auto c = std::make_unique<Connection>();
+        c->backend = this;
+        c->fd = fd;
+        nghttp2_session_server_new(&c->session, callbacks(), c.get());
+        nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
+        nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1);
+        c->flush();
+        conns.push_back(std::move(c));
+      }
+    }
+    for (size_t i = 2; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Connection& c = *conns[i - 2];
+      uint8_t buf[16384];
+      ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
+      if (n <= 0 || nghttp2_session_mem_recv(c.session, buf, static_cast<size_t>(n)) < 0) {
+        c.dead = true;
+      } else {
+        c.flush();
+      }
+    }
+    std::erase_if(conns, [](const std::unique_ptr<Connection>& c) {
+      if (!c->dead) return false;
+      nghttp2_session_del(c->session);
+      ::close(c->fd);
+      return true;
+    });
+  }
+  for (auto& c : conns) {
+    nghttp2_session_del(c->session);
+    ::close(c->fd);
+  }
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,55 @@
+// A backend that speaks raw HTTP/2 (nghttp2, its own thread) for what a grpc++ server will not
+// do on demand: refuse streams (RST_STREAM REFUSED_STREAM) and reset them with any error code.
+// A request without instructions gets a plain gRPC answer: one empty message, grpc-status 0,
+// and `x-backend-id: <id>`.
+//
+// Instructions ride in the request metadata `x-raw-action` (the proxy forwards it):
+//   "rst:<code>"               RST_STREAM <code> (decimal) instead of any response
+//   "rst-after-headers:<code>" response headers, then RST_STREAM <code>
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/expected.h"
+
+namespace sluice::testing {
+
+class RawH2Backend {
+ public:
+  struct Options {
+    std::string id = "raw";
+    // The first `refuse_first` requests get RST_STREAM REFUSED_STREAM, whatever they ask.
+    int refuse_first = 0;
+  };
+
+  // Listens on 127.0.0.1:0 and serves from a thread until destroyed.
+  static Expected<std::unique_ptr<RawH2Backend>, std::string> start(Options options);
+  ~RawH2Backend();
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int refused() const { return refused_.load(); }
+  int answered() const { return answered_.load(); }
+  int reset() const { return reset_.load(); }
+
+  struct Connection;  // one accepted connection (raw_h2_backend.cc)
+
+ private:
+  RawH2Backend(int listen_fd, uint16_t port, Options options);
+  void serve();
+  friend struct Connection;
+
+  int listen_fd_;
+  uint16_t port_;
+  Options options_;
+  int wake_fds_[2] = {-1, -1};  // a pipe: the destructor writes to stop the thread
+  std::atomic<int> refused_{0};
+  std::atomic<int> answered_{0};
+  std::atomic<int> reset_{0};
+  std::thread thread_;
+};
+
+}  // namespace sluice::testing
