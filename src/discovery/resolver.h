@@ -35,7 +35,7 @@ using ResolverFactory = std::function<Expected<std::unique_ptr<Resolver>, std::s
 
 class ResolverRegistry {
  public:
-  // The registry with the built-in types ("file").
+  // The registry with the built-in types ("file", "dns", "etcd").
   static ResolverRegistry& builtin();
   void add(std::string type, ResolverFactory factory);
   Expected<std::unique_ptr<Resolver>, std::string> create(asio::io_context& io,

@@ -68,6 +68,9 @@ void ClusterDiscovery::on_result(const std::string& cluster, discovery::ResolveR
   e.status.last_error.clear();
   e.status.last_update_ms = unix_ms();
   e.status.endpoints = result->size();
+  // Resolvers that poll (DNS) report every answer, so /clusters shows when the last one came;
+  // an unchanged set needs no new snapshot.
+  if (e.endpoints && *e.endpoints == *result) return;
   e.endpoints = std::move(*result);
   spdlog::info("cluster {}: {} endpoints from {}", cluster, e.status.endpoints, e.status.source);
   on_change_();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <chrono>
 #include <csignal>
@@ -59,25 +60,68 @@ Expected<void, std::string> Proxy::reload() {
   if (config_path_.empty()) return Unexpected(std::string("no config file to reload (quick mode)"));
   auto parsed = config::parse_config_file(config_path_);
   if (!parsed) return Unexpected(parsed.error().to_string());
-  const auto& old = config_->listeners;
-  const auto& now = parsed->listeners;
-  bool same = old.size() == now.size();
-  for (size_t i = 0; same && i < old.size(); ++i) {
-    same = old[i].name == now[i].name && old[i].address == now[i].address;
-  }
-  if (!same) {
-    return Unexpected(config_path_ +
-                      ": listeners (names or addresses) changed; that needs a restart for now");
-  }
+  auto listeners = open_new_listeners(*parsed);  // before anything changes: may fail
+  if (!listeners) return Unexpected(config_path_ + ": " + listeners.error());
   // Worker count and admin address take effect at the next start.
   parsed->workers = config_->workers;
   parsed->admin = config_->admin;
   base_config_ = std::make_shared<const config::Config>(std::move(*parsed));
   discovery_.sync(*base_config_);  // new or changed discovery starts here (and may publish)
-  publish();
-  spdlog::info("reloaded {}: {} routes, {} clusters", config_path_, config_->routes.size(),
-               config_->clusters.size());
+  publish();  // workers see the new listener settings before the new sockets accept
+  switch_listeners(std::move(*listeners));
+  spdlog::info("reloaded {}: {} listeners, {} routes, {} clusters", config_path_,
+               config_->listeners.size(), config_->routes.size(), config_->clusters.size());
   return {};
+}
+
+namespace {
+
+// Listeners are told apart by name; one whose address changed is a new listener.
+bool same_listener(const config::Listener& a, const config::Listener& b) {
+  return a.name == b.name && a.address == b.address;
+}
+
+bool contains(const std::vector<config::Listener>& list, const config::Listener& l) {
+  return std::any_of(list.begin(), list.end(),
+                     [&](const config::Listener& x) { return same_listener(x, l); });
+}
+
+}  // namespace
+
+Expected<Proxy::ListenerChange, std::string> Proxy::open_new_listeners(const config::Config& next) {
+  ListenerChange change;
+  for (const auto& l : config_->listeners) {
+    if (!contains(next.listeners, l)) change.removed.push_back(l.name);
+  }
+  for (const auto& l : next.listeners) {
+    if (contains(config_->listeners, l)) continue;
+    NewListener added{l, l.address.port, {}};
+    for (auto& w : workers_) {
+      // Every worker binds the same port (SO_REUSEPORT): the first one's, if 0 was asked for.
+      auto acceptor = w->open_acceptor(l, added.port);
+      if (!acceptor) return Unexpected(acceptor.error());  // the sockets opened so far close
+      added.port = (*acceptor)->local_endpoint().port();
+      added.acceptors.push_back(std::move(*acceptor));
+    }
+    change.added.push_back(std::move(added));
+  }
+  return change;
+}
+
+void Proxy::switch_listeners(ListenerChange change) {
+  for (const auto& name : change.removed) {
+    for (auto& w : workers_) w->remove_listener(name);
+    spdlog::info("listener {} removed; its connections drain", name);
+  }
+  for (auto& added : change.added) {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      workers_[i]->add_listener(added.listener.name, std::move(added.acceptors[i]));
+    }
+    std::printf("listening on %s:%u\n", added.listener.address.host.c_str(), added.port);
+    spdlog::info("listener {} added on {}:{}", added.listener.name, added.listener.address.host,
+                 added.port);
+  }
+  std::fflush(stdout);
 }
 
 int Proxy::run() {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include "base/expected.h"
 
 #include "config/config.h"
@@ -29,12 +30,29 @@ class Proxy {
 
  private:
   Expected<void, std::string> start_workers();
-  // Re-reads the config file and switches every worker to it; an invalid config (or one that
-  // changes what needs a restart) is rejected and the running one keeps serving.
+  // Re-reads the config file and switches every worker to it (listeners, routes, clusters);
+  // an invalid config, or a new listener that cannot bind, is rejected and the running one
+  // keeps serving. Worker count and the admin address change only with a restart.
   Expected<void, std::string> reload();
   // Builds the snapshot of the current config plus the discovered endpoints and hands it to
   // every worker.
   void publish();
+
+  // Listeners a reload adds (sockets already bound, one per worker) and removes (by name).
+  struct NewListener {
+    config::Listener listener;
+    uint16_t port;
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;  // by worker
+  };
+  struct ListenerChange {
+    std::vector<std::string> removed;
+    std::vector<NewListener> added;
+  };
+  // Binds the sockets of listeners `next` adds; fails (nothing changed) if one cannot bind.
+  Expected<ListenerChange, std::string> open_new_listeners(const config::Config& next);
+  // Hands the new sockets to the workers and stops the removed listeners (their connections
+  // get a graceful GOAWAY); prints "listening on HOST:PORT" for each new one.
+  void switch_listeners(ListenerChange change);
 
   const std::string config_path_;
   asio::io_context control_;

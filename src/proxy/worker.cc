@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "proxy/call.h"
@@ -60,64 +61,104 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
 
 Worker::~Worker() { stop(); }
 
+Expected<Worker::Acceptor, std::string> Worker::open_acceptor(const config::Listener& l,
+                                                              uint16_t port) {
+  asio::error_code ec;
+  auto ip = asio::ip::make_address(l.address.host, ec);
+  if (ec) return Unexpected("listener " + l.name + ": bad address " + l.address.host);
+  asio::ip::tcp::endpoint ep(ip, port);
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->set_option(ReusePort(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Unexpected("listener " + l.name + " on " + l.address.to_string() + ": " + ec.message());
+  return acceptor;
+}
+
 Expected<std::vector<uint16_t>, std::string> Worker::listen(const std::vector<uint16_t>& ports) {
   std::vector<uint16_t> bound;
   const auto& listeners = snapshot_->config->listeners;
   for (size_t i = 0; i < listeners.size(); ++i) {
-    const auto& l = listeners[i];
-    asio::error_code ec;
-    auto ip = asio::ip::make_address(l.address.host, ec);
-    if (ec) return Unexpected("listener " + l.name + ": bad address " + l.address.host);
-    asio::ip::tcp::endpoint ep(ip, i < ports.size() ? ports[i] : l.address.port);
-    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor->set_option(ReusePort(true), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return Unexpected("listener " + l.name + " on " + l.address.to_string() + ": " +
-                        ec.message());
-    }
-    bound.push_back(acceptor->local_endpoint().port());
-    acceptors_.push_back(std::move(acceptor));
+    auto acceptor =
+        open_acceptor(listeners[i], i < ports.size() ? ports[i] : listeners[i].address.port);
+    if (!acceptor) return Unexpected(acceptor.error());
+    bound.push_back((*acceptor)->local_endpoint().port());
+    listening_[listeners[i].name] = {next_generation_++, std::move(*acceptor)};
   }
   return bound;
 }
 
 void Worker::start() {
-  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
+  for (const auto& [name, l] : listening_) accept(name, l.generation);
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();
   });
 }
 
-void Worker::accept(size_t listener) {
-  acceptors_[listener]->async_accept([this, listener](asio::error_code ec,
-                                                      asio::ip::tcp::socket socket) {
-    if (draining_ || !acceptors_[listener]->is_open()) return;
-    if (!ec) {
-      auto conn =
-          http2::ServerConnection::create(std::move(socket), snapshot_->downstream_settings, *this);
-      downstream_.emplace(conn.get(), conn);
-      const auto& l = snapshot_->config->listeners[listener];
-      if (l.max_connection_age.count() > 0) {
-        // +-10% jitter so connections accepted together do not all move at once.
-        conn->set_max_age(core::jittered(l.max_connection_age, 0.1, random_),
-                          l.max_connection_age_grace);
-      }
-      if (l.idle_timeout.count() > 0) conn->set_idle_timeout(l.idle_timeout);
-      if (l.keepalive_time.count() > 0) conn->set_keepalive(l.keepalive_time, l.keepalive_timeout);
-      downstream_count_.fetch_add(1);
-      add(stats_.downstream_connections, 1);
-      bump(stats_.downstream_connections_total);
-      conn->start();
-    } else if (ec != asio::error::operation_aborted) {
-      spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
-    }
-    accept(listener);
+void Worker::add_listener(const std::string& name, Acceptor acceptor) {
+  asio::post(io_, [this, name, a = std::make_shared<Acceptor>(std::move(acceptor))]() mutable {
+    if (draining_) return;
+    const uint64_t generation = next_generation_++;
+    listening_[name] = {generation, std::move(*a)};
+    accept(name, generation);
   });
+}
+
+void Worker::remove_listener(const std::string& name) {
+  asio::post(io_, [this, name] {
+    auto it = listening_.find(name);
+    if (it != listening_.end()) {
+      asio::error_code ec;
+      it->second.acceptor->close(ec);  // the pending accept ends with operation_aborted
+      listening_.erase(it);
+    }
+    for (auto& [ptr, d] : downstream_) {
+      if (d.listener == name) d.conn->begin_shutdown();
+    }
+  });
+}
+
+void Worker::accept(const std::string& listener, uint64_t generation) {
+  auto& acceptor = *listening_.at(listener).acceptor;
+  acceptor.async_accept(
+      [this, listener, generation](asio::error_code ec, asio::ip::tcp::socket socket) {
+        auto it = listening_.find(listener);
+        if (draining_ || it == listening_.end() || it->second.generation != generation ||
+            !it->second.acceptor->is_open()) {
+          return;  // removed (or replaced) by a reload, or draining
+        }
+        if (!ec) {
+          // The listener's settings as of now: a reload changes them for new connections.
+          const auto& listeners = snapshot_->config->listeners;
+          auto l = std::find_if(listeners.begin(), listeners.end(),
+                                [&](const config::Listener& x) { return x.name == listener; });
+          if (l != listeners.end()) serve(*l, std::move(socket));
+        } else if (ec != asio::error::operation_aborted) {
+          spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
+        }
+        accept(listener, generation);
+      });
+}
+
+void Worker::serve(const config::Listener& l, asio::ip::tcp::socket socket) {
+  auto conn =
+      http2::ServerConnection::create(std::move(socket), snapshot_->downstream_settings, *this);
+  downstream_.emplace(conn.get(), Downstream{conn, l.name});
+  if (l.max_connection_age.count() > 0) {
+    // +-10% jitter so connections accepted together do not all move at once.
+    conn->set_max_age(core::jittered(l.max_connection_age, 0.1, random_),
+                      l.max_connection_age_grace);
+  }
+  if (l.idle_timeout.count() > 0) conn->set_idle_timeout(l.idle_timeout);
+  if (l.keepalive_time.count() > 0) conn->set_keepalive(l.keepalive_time, l.keepalive_timeout);
+  downstream_count_.fetch_add(1);
+  add(stats_.downstream_connections, 1);
+  bump(stats_.downstream_connections_total);
+  conn->start();
 }
 
 http2::ServerStream* Worker::new_stream(http2::ServerConnection& conn, int32_t stream_id) {
@@ -127,7 +168,7 @@ http2::ServerStream* Worker::new_stream(http2::ServerConnection& conn, int32_t s
 void Worker::on_connection_closed(http2::ServerConnection& conn) {
   auto it = downstream_.find(&conn);
   if (it == downstream_.end()) return;
-  asio::post(io_, [keep = it->second] {});  // outlive the callback chain we are in
+  asio::post(io_, [keep = it->second.conn] {});  // outlive the callback chain we are in
   downstream_.erase(it);
   downstream_count_.fetch_sub(1);
   add(stats_.downstream_connections, -1);
@@ -136,11 +177,11 @@ void Worker::on_connection_closed(http2::ServerConnection& conn) {
 void Worker::drain() {
   asio::post(io_, [this] {
     draining_ = true;
-    for (auto& a : acceptors_) {
+    for (auto& [name, l] : listening_) {
       asio::error_code ec;
-      a->close(ec);
+      l.acceptor->close(ec);
     }
-    for (auto& [ptr, conn] : downstream_) conn->begin_shutdown();
+    for (auto& [ptr, d] : downstream_) d.conn->begin_shutdown();
   });
 }
 
@@ -148,7 +189,7 @@ void Worker::stop() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     auto conns = downstream_;
-    for (auto& [ptr, conn] : conns) conn->close("proxy stopping");
+    for (auto& [ptr, d] : conns) d.conn->close("proxy stopping");
     for (auto& c : clusters_) {
       for (auto& p : c->pools) p->close_all();
     }

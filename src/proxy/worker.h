@@ -5,7 +5,9 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -34,7 +36,16 @@ class Worker final : public http2::ServerConnection::Owner {
   Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStats& stats);
   ~Worker() override;
 
-  // Binds one SO_REUSEPORT socket per listener; `ports[i]` overrides listener i's port (so
+  using Acceptor = std::unique_ptr<asio::ip::tcp::acceptor>;
+  // A bound, listening SO_REUSEPORT socket for `listener` on `port` (its own port when 0 is
+  // given and the listener asks for 0), on this worker's loop but not yet accepting: safe to
+  // call from another thread before add_listener() hands it over.
+  Expected<Acceptor, std::string> open_acceptor(const config::Listener& listener, uint16_t port);
+  // Starts accepting on `acceptor` for the listener named `name` (posted to the worker).
+  void add_listener(const std::string& name, Acceptor acceptor);
+  // Stops accepting for `name`; its connections get a graceful GOAWAY (calls in flight finish).
+  void remove_listener(const std::string& name);
+  // Binds one socket per listener of the snapshot; `ports[i]` overrides listener i's port (so
   // workers after the first share the port the first one got for port 0).
   Expected<std::vector<uint16_t>, std::string> listen(const std::vector<uint16_t>& ports);
   void start();
@@ -56,7 +67,16 @@ class Worker final : public http2::ServerConnection::Owner {
   void on_connection_closed(http2::ServerConnection& conn) override;
 
  private:
-  void accept(size_t listener);
+  struct Listening {
+    uint64_t generation;  // tells a stale accept handler from the current one
+    Acceptor acceptor;
+  };
+  struct Downstream {
+    std::shared_ptr<http2::ServerConnection> conn;
+    std::string listener;
+  };
+  void accept(const std::string& listener, uint64_t generation);
+  void serve(const config::Listener& listener, asio::ip::tcp::socket socket);
   void build_clusters();
 
   const size_t index_;
@@ -65,9 +85,9 @@ class Worker final : public http2::ServerConnection::Owner {
   asio::io_context io_;
   core::FastRandom random_;
   std::vector<std::shared_ptr<ClusterState>> clusters_;
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_map<http2::ServerConnection*, std::shared_ptr<http2::ServerConnection>>
-      downstream_;
+  std::map<std::string, Listening> listening_;  // by listener name
+  uint64_t next_generation_ = 0;
+  std::unordered_map<http2::ServerConnection*, Downstream> downstream_;
   std::atomic<int64_t> downstream_count_{0};
   bool draining_ = false;
   std::thread thread_;

@@ -1,8 +1,12 @@
 // Hot reload: SIGHUP or POST /reload re-reads the config; clusters and routes change for new
 // calls without dropping connections or calls; a bad config is rejected and the old one serves.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -89,13 +93,79 @@ TEST_F(ReloadTest, BadConfigIsRejectedAndTheOldOneKeepsServing) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(resp.backend_id(), "a");
   }
-  // A valid config that changes the listeners needs a restart: rejected, named.
-  std::string moved = SluiceProcess::simple_config({backends_[0].address()});
-  moved.replace(moved.find("name: main"), 10, "name: other");
-  proxy_->rewrite_config(moved);
+}
+
+// A plain TCP connect to `address` ("127.0.0.1:PORT"): whether anyone listens there.
+bool accepts_connections(const std::string& address) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+grpc::Status unary(sluice::test::v1::TestService::Stub& stub, uint32_t delay_ms = 0) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  CallRequest req;
+  req.set_delay_ms(delay_ms);
+  CallResponse resp;
+  return stub.Unary(&ctx, req, &resp);
+}
+
+TEST_F(ReloadTest, ListenersAreAddedAndRemovedWithoutDroppingCalls) {
+  // Add listener "second".
+  const std::string main_listener = "  - name: main\n    address: 127.0.0.1:0\n";
+  const std::string second_listener = "  - name: second\n    address: 127.0.0.1:0\n";
+  std::string both = SluiceProcess::simple_config({backends_[0].address()});
+  both.insert(both.find(main_listener) + main_listener.size(), second_listener);
+  proxy_->rewrite_config(both);
+  auto [status, body] = proxy_->admin_request("POST", "/reload");
+  ASSERT_EQ(status, 200) << body;
+  auto line = proxy_->process().read_line(5s);
+  ASSERT_TRUE(line && line->rfind("listening on ", 0) == 0) << line.value_or("(no line)");
+  const std::string second = line->substr(std::string("listening on ").size());
+  auto second_stub = sluice::test::v1::TestService::NewStub(make_channel(second));
+  EXPECT_TRUE(unary(*second_stub).ok());
+  EXPECT_TRUE(unary(*stub_).ok()) << "the first listener still serves";
+
+  // Remove "main" while a call runs on it: the call finishes, the port stops accepting.
+  grpc::Status slow_status;
+  std::thread slow([&] { slow_status = unary(*stub_, 1500); });
+  std::this_thread::sleep_for(300ms);
+  std::string only_second = both;
+  only_second.erase(only_second.find(main_listener), main_listener.size());
+  proxy_->rewrite_config(only_second);
   auto [status2, body2] = proxy_->admin_request("POST", "/reload");
-  EXPECT_EQ(status2, 400);
-  EXPECT_NE(body2.find("listeners"), std::string::npos) << body2;
+  ASSERT_EQ(status2, 200) << body2;
+  slow.join();
+  EXPECT_TRUE(slow_status.ok()) << "a call in flight on a removed listener finishes: "
+                                << slow_status.error_message();
+  EXPECT_FALSE(accepts_connections(proxy_->address()));
+  EXPECT_TRUE(accepts_connections(second));
+  EXPECT_TRUE(unary(*second_stub).ok()) << "the listener that stayed kept its port";
+}
+
+TEST_F(ReloadTest, ListenerThatCannotBindRejectsTheWholeReload) {
+  // The admin endpoint's port is taken (without SO_REUSEPORT): a listener there cannot bind.
+  std::string taken = SluiceProcess::simple_config({backends_[1].address()});
+  const std::string main_listener = "  - name: main\n    address: 127.0.0.1:0\n";
+  taken.insert(taken.find(main_listener) + main_listener.size(),
+               "  - name: clash\n    address: " + proxy_->admin_address() + "\n");
+  proxy_->rewrite_config(taken);
+  auto [status, body] = proxy_->admin_request("POST", "/reload");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body.find("listener clash"), std::string::npos) << body;
+  // Nothing changed: still backend a (the rejected config routed to b).
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  CallRequest req;
+  CallResponse resp;
+  ASSERT_TRUE(stub_->Unary(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.backend_id(), "a");
 }
 
 }  // namespace
