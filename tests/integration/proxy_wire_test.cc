@@ -138,6 +138,29 @@ TEST_F(ProxyWireTest, OccasionalPingsAreAnswered) {
   EXPECT_FALSE(ping.goaway);
 }
 
+TEST(ProxyStreamLimit, StreamsOverTheAdvertisedLimitAreRefused) {
+  // sluice advertises 5 concurrent streams; a client that sends 8 calls at once (before it
+  // could know) gets 5 answered and 3 refused with REFUSED_STREAM (RFC 9113 5.1.2), which
+  // clients retry safely, and the connection stays up.
+  auto backend = TestServer::start("s0");
+  ASSERT_TRUE(backend) << backend.error();
+  std::string yaml = SluiceProcess::simple_config({backend->address()});
+  yaml += "http2: {max_concurrent_streams: 5}\n";
+  auto proxy = SluiceProcess::start(yaml);
+  ASSERT_TRUE(proxy) << proxy.error();
+  sluice::test::v1::CallRequest slow;
+  slow.set_delay_ms(300);  // the first five are still running when the rest arrive
+  BurstResult r = raw_grpc_burst(proxy->address(), kUnary, slow.SerializeAsString(), 8, 10s);
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.ok, 5);
+  ASSERT_EQ(r.rst_codes.size(), 3u);
+  for (uint32_t code : r.rst_codes) EXPECT_EQ(code, 0x7u) << "REFUSED_STREAM";
+  EXPECT_FALSE(r.goaway);
+  auto stats = backend->stats();
+  ASSERT_TRUE(stats) << stats.error();
+  EXPECT_EQ(stats->calls_total(), 5u) << "refused calls never reach a backend";
+}
+
 TEST(ProxyIdle, IdleConnectionGetsGoawayAfterIdleTimeout) {
   auto backend = TestServer::start("i0");
   ASSERT_TRUE(backend) << backend.error();

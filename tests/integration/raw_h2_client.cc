@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <string_view>
 
 namespace sluice::testing {
 namespace {
@@ -238,6 +241,125 @@ Expected<RawResponse, std::string> raw_grpc_request(const std::string& address,
                          {"content-type", "application/grpc"},
                          {"te", "trailers"}},
                         framed, timeout);
+}
+
+namespace {
+
+struct BurstState {
+  BurstResult result;
+  std::string body;
+  std::map<int32_t, size_t> sent;     // stream -> body bytes sent
+  std::map<int32_t, bool> status_ok;  // stream -> grpc-status 0 seen
+  int open = 0;
+};
+
+int on_burst_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
+  auto* st = static_cast<BurstState*>(user);
+  if (std::string_view(reinterpret_cast<const char*>(name), namelen) == "grpc-status" &&
+      std::string_view(reinterpret_cast<const char*>(value), valuelen) == "0") {
+    st->status_ok[frame->hd.stream_id] = true;
+  }
+  return 0;
+}
+
+int on_burst_frame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  auto* st = static_cast<BurstState*>(user);
+  if (frame->hd.type == NGHTTP2_RST_STREAM)
+    st->result.rst_codes.push_back(frame->rst_stream.error_code);
+  if (frame->hd.type == NGHTTP2_GOAWAY) {
+    st->result.goaway = true;
+    st->result.goaway_code = frame->goaway.error_code;
+  }
+  return 0;
+}
+
+int on_burst_close(nghttp2_session*, int32_t stream_id, uint32_t, void* user) {
+  auto* st = static_cast<BurstState*>(user);
+  if (st->status_ok[stream_id]) ++st->result.ok;
+  --st->open;
+  return 0;
+}
+
+ssize_t read_burst_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t len,
+                        uint32_t* flags, nghttp2_data_source*, void* user) {
+  auto* st = static_cast<BurstState*>(user);
+  size_t& sent = st->sent[stream_id];
+  const size_t n = std::min(len, st->body.size() - sent);
+  std::memcpy(buf, st->body.data() + sent, n);
+  sent += n;
+  if (sent == st->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+}  // namespace
+
+BurstResult raw_grpc_burst(const std::string& address, const std::string& path,
+                           const std::string& message, int count,
+                           std::chrono::milliseconds timeout) {
+  BurstState st;
+  int fd = connect_to(address);
+  if (fd < 0) {
+    st.result.error = "cannot connect to " + address;
+    return st.result;
+  }
+  st.body.assign(5, '\0');
+  const uint32_t len = htonl(static_cast<uint32_t>(message.size()));
+  std::memcpy(st.body.data() + 1, &len, 4);
+  st.body += message;
+  nghttp2_session_callbacks* cb;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_burst_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_burst_frame);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_burst_close);
+  nghttp2_session* session;
+  nghttp2_session_client_new(&session, cb, &st);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
+  const RawHeaders headers = {{":method", "POST"},
+                              {":scheme", "http"},
+                              {":path", path},
+                              {":authority", "test"},
+                              {"content-type", "application/grpc"},
+                              {"te", "trailers"}};
+  std::vector<nghttp2_nv> nv;
+  for (const auto& [n, v] : headers) {
+    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
+                  NGHTTP2_NV_FLAG_NONE});
+  }
+  nghttp2_data_provider provider{};
+  provider.read_callback = read_burst_body;
+  for (int i = 0; i < count; ++i) {
+    if (nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), &provider, nullptr) > 0) {
+      ++st.open;
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (st.open > 0 && st.result.error.empty()) {
+    const uint8_t* out;
+    for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
+      if (write(fd, out, n) != n) st.result.error = "write failed";
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      st.result.error = "timed out";
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    uint8_t buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      st.result.error = "connection closed with streams open";
+      break;
+    }
+    if (nghttp2_session_mem_recv(session, buf, n) < 0) st.result.error = "protocol error";
+  }
+  nghttp2_session_del(session);
+  ::close(fd);
+  return st.result;
 }
 
 }  // namespace sluice::testing

@@ -59,4 +59,19 @@ PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
 std::optional<std::chrono::milliseconds> raw_h2_silent_client(const std::string& address,
                                                               std::chrono::milliseconds timeout);
 
+struct BurstResult {
+  int ok = 0;                       // streams answered with grpc-status 0
+  std::vector<uint32_t> rst_codes;  // RST_STREAM codes received, one per reset stream
+  bool goaway = false;
+  uint32_t goaway_code = 0;
+  std::string error;  // the connection failed or timed out
+};
+
+// Opens a connection and sends `count` gRPC requests for `path` at once, in the first write,
+// before reading the server's SETTINGS (so its limits are not yet known, as for any client
+// that starts with calls queued); then reads until every stream ended.
+BurstResult raw_grpc_burst(const std::string& address, const std::string& path,
+                           const std::string& message, int count,
+                           std::chrono::milliseconds timeout);
+
 }  // namespace sluice::testing
