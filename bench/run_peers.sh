@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# End-to-end peer benchmark: Sluice vs nghttpx, HAProxy and nginx (and h2load
-# straight to one backend, "direct", as the limit), all on 127.0.0.1.
+# End-to-end peer benchmark: Sluice vs nghttpx, HAProxy and nginx, with the
+# load straight to one backend ("direct") as the limit and HAProxy in mode tcp
+# ("l4", no HTTP/2 work at all) as the floor, all on 127.0.0.1.
 #
 # Each row gets 3 fresh sluice-testservers; the proxy runs on cpu 0 with one
-# worker, h2load and the backends on cpu 1 (design brief, section 7). Per row:
+# worker, the load generator and the backends on cpu 1 (design brief, section 7).
+# Per row:
 #   1. IDLE_CONNS idle h2 connections on the fresh proxy: RSS before/with them;
-#   2. warm-up run (WARMUP s), then a closed-loop run at full speed (DURATION s):
-#      calls/s, p50/p99, proxy CPU us per call, upstream connections (ss);
-#   3. a fixed-rate run at RATE calls/s: p50/p99 and CPU us per call;
-#   4. the backends' own "served N calls" counts (h2load only counts HTTP 200).
-# Prints a Markdown table, appends it to docs/benchmarks.md (DOC= to skip) and
+#   2. h2load warm-up run (WARMUP s), then a closed-loop run at full speed
+#      (DURATION s): calls/s, p50/p99, proxy CPU us per call, upstream
+#      connections (ss), and h2load's own CPU per call;
+#   3. an h2load fixed-rate run at RATE calls/s: p50/p99 and CPU us per call;
+#   4. sluice-load closed loop with the same connections and calls in flight
+#      (DURATION s), then open loop at each of SL_RATES calls/s (1 s warm-up,
+#      then SL_DURATION s measured): latency, errors, proxy CPU per call;
+#   5. the backends' own "served N calls" counts (the load generators only
+#      count successful calls).
+# Prints Markdown tables, appends them to docs/benchmarks.md (DOC= to skip) and
 # writes bench-out/peers.json. Every process it starts is stopped by PID.
+# A missing peer is installed with apt-get when running as root, else skipped.
 #
 # Knobs (env): DURATION=10 WARMUP=2 CONNECTIONS=4 STREAMS=32 RATE=5000
 #   IDLE_CONNS=10000 IDLE_HOLD=3 PROXIES="sluice nghttpx haproxy nginx"
+#   ROWS="direct l4 $PROXIES" SL_RATES="1000 5000 20000" SL_DURATION=$DURATION
 #   BIN=build/release/bin OUT_DIR=bench-out DOC=docs/benchmarks.md KEEP_WORK=0
 set -euo pipefail
 
@@ -28,6 +37,10 @@ RATE=${RATE:-5000}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 IDLE_HOLD=${IDLE_HOLD:-3}
 PROXIES=${PROXIES:-sluice nghttpx haproxy nginx}
+ROWS=${ROWS:-direct l4 $PROXIES}
+SL_RATES=${SL_RATES:-1000 5000 20000}
+SL_DURATION=${SL_DURATION:-$DURATION}
+SL_WARMUP=1 # s; sluice-load open loop counts calls only after it.
 OUT_DIR=${OUT_DIR:-$ROOT/bench-out}
 DOC=${DOC-$ROOT/docs/benchmarks.md}
 KEEP_WORK=${KEEP_WORK:-0}
@@ -167,18 +180,60 @@ upstream_conns() {
       END { print count + 0 }'
 }
 
-h2load_grpc() { # OUT_FILE LOG_FILE PORT extra h2load args...
-  local out=$1 logf=$2 port=$3
-  shift 3
-  local log_args=()
+# CPU_FILE, when given, gets h2load's own CPU time (bench/peers/cpu_time.py).
+h2load_grpc() { # OUT_FILE LOG_FILE CPU_FILE PORT extra h2load args...
+  local out=$1 logf=$2 cpu=$3 port=$4
+  shift 4
+  local log_args=() wrap=()
   if [[ -n $logf ]]; then
     rm -f "$logf" # h2load appends to an existing log file.
     log_args=(--log-file="$logf")
   fi
+  if [[ -n $cpu ]]; then
+    rm -f "$cpu"
+    wrap=("$PYTHON" "$PEERS_DIR/cpu_time.py" "$cpu")
+  fi
   taskset -c "$LOAD_CPU" timeout -k 5 $((DURATION + WARMUP + 60)) \
-    h2load "$@" "${log_args[@]}" -d "$WORK/body.bin" \
+    "${wrap[@]}" h2load "$@" "${log_args[@]}" -d "$WORK/body.bin" \
     -H 'content-type: application/grpc' -H 'te: trailers' \
     "http://127.0.0.1:$port$GRPC_PATH" >"$out" 2>&1 || true
+}
+
+# Runs sluice-load (extra args: the load shape) against the current target from
+# cpu 1, its own CPU time recorded by cpu_time.py. Outputs go to
+# $WORK/ROW-sl-TAG.{json,txt,cpu}; the env lines for the row go to SL_LINES.
+sluice_load_run() { # ROW TAG SECONDS sluice-load args...
+  local row=$1 tag=$2 seconds=$3 base="$WORK/$1-sl-$2" t0="" t1="" b0 b1
+  shift 3
+  rm -f "$base.json" "$base.cpu" "$base.txt"
+  if [[ -n $PROXY_PID ]]; then t0=$(cpu_ticks "$PROXY_PID"); fi
+  b0=$(backend_cpu_ticks)
+  taskset -c "$LOAD_CPU" timeout -k 5 $((seconds + 60)) \
+    "$PYTHON" "$PEERS_DIR/cpu_time.py" "$base.cpu" \
+    "$BIN/sluice-load" "127.0.0.1:$PROXY_PORT" -c "$CONNECTIONS" -q --json "$base.json" "$@" \
+    >"$base.txt" 2>&1 || true
+  if [[ -n $PROXY_PID ]]; then t1=$(cpu_ticks "$PROXY_PID"); fi
+  b1=$(backend_cpu_ticks)
+  SL_LINES+=("sl_${tag}_json=$base.json" "sl_${tag}_cpu=$base.cpu" "sl_${tag}_out=$base.txt")
+  SL_LINES+=("sl_${tag}_backend_ticks=$((b1 - b0))")
+  if [[ -n $t0 ]]; then SL_LINES+=("sl_${tag}_proxy_ticks=$((t1 - t0))"); fi
+  log "$row: sluice-load $tag: $(grep -m1 -E '^ +calls ' "$base.txt" | sed 's/^ *//' ||
+    echo "no result: $(tail -1 "$base.txt")")"
+}
+
+# sluice-load closed loop (same connections and calls in flight as h2load),
+# then open loop at each of SL_RATES.
+sluice_load_phase() {
+  local row=$1 rate tags=(closed)
+  SL_LINES=()
+  [[ -n $SL_SKIP ]] && return 0
+  sluice_load_run "$row" closed "$DURATION" -n $((CONNECTIONS * STREAMS)) -d "${DURATION}s"
+  for rate in $SL_RATES; do
+    sluice_load_run "$row" "open-$rate" $((SL_DURATION + SL_WARMUP)) -r "$rate" \
+      -d "$((SL_DURATION + SL_WARMUP))s" --warmup "${SL_WARMUP}s"
+    tags+=("open-$rate")
+  done
+  SL_LINES+=("sl_runs=${tags[*]}")
 }
 
 start_backends() {
@@ -220,6 +275,39 @@ fill_template() { # TEMPLATE OUT
     -e "s|@BACKEND_PORT_3@|${BACKEND_PORTS[2]}|g" "$1" >"$2"
 }
 
+# True if COMMAND is here. If not and we are root, tries `apt-get install -y
+# PACKAGE` once per run first; otherwise PEER_MISSING says why it is not.
+declare -A APT_TRIED=()
+have_peer() { # COMMAND PACKAGE
+  local cmd=$1 pkg=$2 aptlog="$WORK/apt-$2.log"
+  command -v "$cmd" >/dev/null && return 0
+  PEER_MISSING="$cmd not installed (package $pkg; not root, so not installed here)"
+  [[ $(id -u) == 0 ]] || return 1
+  if [[ -z ${APT_TRIED[$pkg]:-} ]]; then
+    APT_TRIED[$pkg]=1
+    log "$cmd not found: apt-get install -y $pkg"
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" \
+      >"$aptlog" 2>&1; then
+      # Debian starts the packaged service; the benchmark runs its own instances.
+      service "$cmd" stop >/dev/null 2>&1 || true
+    fi
+  fi
+  local why
+  why=$(tail -1 "$aptlog" 2>/dev/null || true)
+  PEER_MISSING="$cmd not installed (apt-get install -y $pkg failed: $why)"
+  command -v "$cmd" >/dev/null
+}
+
+# The third-party program row NAME needs, installed if missing (see have_peer).
+ensure_row_peer() {
+  case $1 in
+    nghttpx) have_peer nghttpx nghttp2-proxy ;;
+    haproxy | l4) have_peer haproxy haproxy ;;
+    nginx) have_peer nginx nginx-light ;;
+    *) return 0 ;;
+  esac
+}
+
 # Starts proxy NAME over the current backends; sets PROXY_PID and PROXY_PORT.
 # Returns 1 (with SKIP_REASON) if it cannot run here.
 start_proxy() {
@@ -228,6 +316,7 @@ start_proxy() {
   mkdir -p "$RUN_DIR"
   SKIP_REASON=""
   PROXY_PID=""
+  ensure_row_peer "$name" || { SKIP_REASON=$PEER_MISSING; return 1; }
   case $name in
     direct)
       PROXY_PID=""
@@ -245,7 +334,6 @@ start_proxy() {
         { SKIP_REASON="sluice did not start: $(tail -5 "$WORK/sluice.err")"; return 1; }
       ;;
     nghttpx)
-      command -v nghttpx >/dev/null || { SKIP_REASON="nghttpx not installed (nghttp2-proxy)"; return 1; }
       PROXY_PORT=$(free_port)
       local backends=() port
       for port in "${BACKEND_PORTS[@]}"; do backends+=("--backend=127.0.0.1,$port;;proto=h2"); done
@@ -254,14 +342,18 @@ start_proxy() {
       PROXY_PID=$LAST_PID
       ;;
     haproxy)
-      command -v haproxy >/dev/null || { SKIP_REASON="haproxy not installed"; return 1; }
       PROXY_PORT=$(free_port)
       fill_template "$PEERS_DIR/haproxy.cfg.in" "$RUN_DIR/haproxy.cfg"
       start_bg haproxy taskset -c "$PROXY_CPU" haproxy -db -f "$RUN_DIR/haproxy.cfg"
       PROXY_PID=$LAST_PID
       ;;
+    l4)
+      PROXY_PORT=$(free_port)
+      fill_template "$PEERS_DIR/haproxy-tcp.cfg.in" "$RUN_DIR/haproxy.cfg"
+      start_bg l4 taskset -c "$PROXY_CPU" haproxy -db -f "$RUN_DIR/haproxy.cfg"
+      PROXY_PID=$LAST_PID
+      ;;
     nginx)
-      command -v nginx >/dev/null || { SKIP_REASON="nginx not installed"; return 1; }
       if nginx -V 2>&1 | grep -q -- '--without-http_grpc_module'; then
         SKIP_REASON="nginx built without the grpc module (try nginx-full/nginx-extras)"
         return 1
@@ -331,13 +423,14 @@ run_row() {
     idle_phase "$row"
   fi
 
-  h2load_grpc "$WORK/$row-warmup.txt" "" "$PROXY_PORT" -c "$CONNECTIONS" -m "$STREAMS" -D "$WARMUP"
+  h2load_grpc "$WORK/$row-warmup.txt" "" "" "$PROXY_PORT" \
+    -c "$CONNECTIONS" -m "$STREAMS" -D "$WARMUP"
 
   # Closed loop, as fast as it goes; sample upstream connections every second.
   local cpu0 cpu1 bcpu0 bcpu1 samples=()
   if [[ -n $target ]]; then cpu0=$(cpu_ticks "$target"); fi
   bcpu0=$(backend_cpu_ticks)
-  h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$PROXY_PORT" \
+  h2load_grpc "$WORK/$row-max.txt" "$WORK/$row-max.log" "$WORK/$row-max.cpu" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" -D "$DURATION" &
   local load_pid=$!
   STARTED_PIDS+=("$load_pid")
@@ -354,9 +447,11 @@ run_row() {
   # Open loop at RATE calls/s (h2load --rps is per connection).
   local rcpu0 rcpu1 rps_per_conn=$(((RATE + CONNECTIONS - 1) / CONNECTIONS))
   if [[ -n $target ]]; then rcpu0=$(cpu_ticks "$target"); fi
-  h2load_grpc "$WORK/$row-rate.txt" "$WORK/$row-rate.log" "$PROXY_PORT" \
+  h2load_grpc "$WORK/$row-rate.txt" "$WORK/$row-rate.log" "" "$PROXY_PORT" \
     -c "$CONNECTIONS" -m "$STREAMS" --rps "$rps_per_conn" -D "$DURATION"
   if [[ -n $target ]]; then rcpu1=$(cpu_ticks "$target"); fi
+
+  sluice_load_phase "$row"
 
   local alive=1
   if [[ -n $target ]]; then
@@ -395,18 +490,40 @@ run_row() {
     echo "max_log=$WORK/$row-max.log"
     echo "rate_out=$WORK/$row-rate.txt"
     echo "rate_log=$WORK/$row-rate.log"
+    echo "max_cpu=$WORK/$row-max.cpu"
     if [[ $row == sluice ]]; then echo "metrics_file=$OUT_DIR/sluice-metrics.txt"; fi
+    if ((${#SL_LINES[@]})); then printf '%s\n' "${SL_LINES[@]}"; fi
   } >"$env"
   log "$row: backends served $counts; $(grep -m1 '^finished' "$WORK/$row-max.txt" || echo 'no h2load result')"
 }
 
-version_of() { "$@" 2>&1 | head -1 || true; }
+version_of() {
+  command -v "$1" >/dev/null || { echo "$1 not installed"; return 0; }
+  "$@" 2>&1 | head -1 || true
+}
+
+# "built DATE, tree at COMMIT[ + local changes]" for one of our binaries.
+built_info() {
+  [[ -e $1 ]] || { echo "not built"; return 0; }
+  local commit changes=""
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+  git -C "$ROOT" diff --quiet HEAD -- src apps 2>/dev/null || changes=" + local changes"
+  echo "built $(date -u -r "$1" '+%Y-%m-%d %H:%M UTC'), tree at $commit$changes"
+}
 
 main() {
-  command -v h2load >/dev/null || die "h2load not found (apt-get install nghttp2-client)"
-  [[ -x $BIN/sluice-testserver ]] || die "$BIN/sluice-testserver not built"
   mkdir -p "$WORK/rows" "$OUT_DIR"
+  have_peer h2load nghttp2-client || die "$PEER_MISSING"
+  [[ -x $BIN/sluice-testserver ]] || die "$BIN/sluice-testserver not built"
+  SL_SKIP=""
+  if [[ ! -x $BIN/sluice-load ]]; then
+    SL_SKIP="$BIN/sluice-load not built"
+    log "skipping the sluice-load runs: $SL_SKIP"
+  fi
   printf '\0\0\0\0\0' >"$WORK/body.bin" # gRPC frame: flag 0, length 0, empty CallRequest.
+  # Missing peers are installed before their versions are recorded below.
+  local row
+  for row in $ROWS; do ensure_row_peer "$row" || log "$PEER_MISSING"; done
 
   {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -414,11 +531,16 @@ main() {
     echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
     echo "kernel=$(uname -sr)"
     echo "sluice_version=$(version_of "$BIN/sluice" --version)"
-    echo "sluice_build=built $(date -u -r "$BIN/sluice" '+%Y-%m-%d %H:%M UTC'), tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src apps 2>/dev/null || echo ' + local changes')"
+    echo "sluice_build=$(built_info "$BIN/sluice")"
     echo "nghttpx_version=$(version_of nghttpx --version)"
     echo "haproxy_version=$(version_of haproxy -v)"
     echo "nginx_version=$(version_of nginx -v)"
     echo "h2load_version=$(version_of h2load --version)"
+    echo "sluice_load_build=$(built_info "$BIN/sluice-load")"
+    echo "sluice_load_skipped=$SL_SKIP"
+    echo "sl_rates=$SL_RATES"
+    echo "sl_duration_s=$SL_DURATION"
+    echo "sl_warmup_s=$SL_WARMUP"
     echo "fd_limit=$(ulimit -n)"
     echo "haproxy_maxconn=$(haproxy_maxconn)"
     echo "clk_tck=$(getconf CLK_TCK)"
@@ -428,12 +550,12 @@ main() {
     echo "streams=$STREAMS"
     echo "rate=$RATE"
     echo "idle_conns=$IDLE_CONNS"
-    echo "command=$(env | grep -E '^(DURATION|WARMUP|CONNECTIONS|STREAMS|RATE|IDLE_CONNS|IDLE_HOLD|PROXIES)=' | tr '\n' ' ')bench/run_peers.sh"
-    echo "rows=direct $PROXIES"
+    local knobs='DURATION|WARMUP|CONNECTIONS|STREAMS|RATE|IDLE_CONNS|IDLE_HOLD|PROXIES|ROWS|SL_RATES'
+    echo "command=$(env | grep -E "^($knobs|SL_DURATION)=" | tr '\n' ' ')bench/run_peers.sh"
+    echo "rows=$ROWS"
   } >"$WORK/meta.env"
 
-  local row
-  for row in direct $PROXIES; do run_row "$row"; done
+  for row in $ROWS; do run_row "$row"; done
 
   local md="$WORK/table.md"
   "$PYTHON" "$PEERS_DIR/summarize.py" "$WORK" "$OUT_DIR/peers.json" "$md"

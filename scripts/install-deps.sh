@@ -9,7 +9,8 @@ libcli11-dev libspdlog-dev libfmt-dev
 libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
 libgtest-dev libgmock-dev libbenchmark-dev"
 # Peers and tools for tests and benchmarks.
-TOOLS="nghttp2-client nghttp2-proxy haproxy nginx-light python3-grpcio procps util-linux curl"
+TOOLS="nghttp2-client nghttp2-proxy haproxy nginx-light python3-grpcio procps util-linux curl
+dnsmasq-base etcd-server etcd-client"
 
 missing=""
 for p in $BUILD $TOOLS; do
@@ -26,8 +27,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
-# The peer servers must not keep running as system services on this machine.
-for svc in nginx haproxy; do
+# The peer servers must not keep running as system services on this machine (etcd-server
+# enables one on 127.0.0.1:2379; the etcd tests start their own on free ports).
+for svc in nginx haproxy etcd; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
   if command -v service >/dev/null 2>&1; then $SUDO service "$svc" stop >/dev/null 2>&1 || true; fi
 done

@@ -1,20 +1,27 @@
 // sluice-testserver: a real grpc++ backend (sluice.test.v1.TestService + grpc.health.v1) for
-// tests, demos and benchmarks. Prints "listening on HOST:PORT" once bound; on SIGTERM/SIGINT it
-// shuts down gracefully and prints "served N calls: Method=n ...".
+// tests, demos and benchmarks. Prints "listening on HOST:PORT" once bound (and, with --register,
+// registered in etcd); on SIGTERM/SIGINT it deregisters, shuts down gracefully and prints
+// "served N calls: Method=n ...".
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "discovery/etcd_registration.h"
+#include "discovery/etcd_url.h"
 #include "duration.h"
 #include "graceful_shutdown.h"
 #include "service_env.h"
@@ -29,6 +36,9 @@ struct Options {
   std::string max_connection_age;
   std::string max_connection_age_grace;
   std::string shutdown_timeout = "5s";
+  std::string register_url;  // etcd://HOST:PORT/PREFIX
+  std::string register_ttl = "10s";
+  std::string drain_delay = "200ms";
   int threads = 0;
   int max_concurrent_streams = 0;
 };
@@ -38,6 +48,8 @@ struct ParsedDurations {
   std::optional<std::chrono::milliseconds> max_age;
   std::optional<std::chrono::milliseconds> max_age_grace;
   std::chrono::milliseconds shutdown_timeout{};
+  std::chrono::seconds register_ttl{};
+  std::chrono::milliseconds drain_delay{};
 };
 
 Expected<ParsedDurations, std::string> parse_durations(const Options& options) {
@@ -52,6 +64,14 @@ Expected<ParsedDurations, std::string> parse_durations(const Options& options) {
   auto shutdown = parse_duration(options.shutdown_timeout);
   if (!shutdown) return Unexpected(shutdown.error());
   out.shutdown_timeout = *shutdown;
+  auto ttl = parse_duration(options.register_ttl);
+  if (!ttl) return Unexpected(ttl.error());
+  // etcd leases count whole seconds.
+  out.register_ttl =
+      std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(*ttl));
+  auto delay = parse_duration(options.drain_delay);
+  if (!delay) return Unexpected(delay.error());
+  out.drain_delay = *delay;
   return out;
 }
 
@@ -66,6 +86,15 @@ int run(const Options& options) {
   if (!durations) {
     std::cerr << "sluice-testserver: " << durations.error() << "\n";
     return 2;
+  }
+  std::optional<discovery::EtcdTarget> etcd;
+  if (!options.register_url.empty()) {
+    auto target = discovery::parse_etcd_url(options.register_url);
+    if (!target) {
+      std::cerr << "sluice-testserver: --register: " << target.error() << "\n";
+      return 2;
+    }
+    etcd = std::move(*target);
   }
 
   // Signals are taken by sigwait() below; block them before gRPC starts its threads so
@@ -117,10 +146,32 @@ int run(const Options& options) {
   health->SetServingStatus(sluice::test::v1::TestService::service_full_name(), true);
   env.health.store(health, std::memory_order_release);
 
+  // Registered before "listening on" is printed, so whoever waits for that line finds the key.
+  std::unique_ptr<discovery::EtcdRegistration> registration;
+  if (etcd) {
+    config::Endpoint self;
+    if (auto bound = config::parse_host_port(address)) self.address = *bound;
+    registration =
+        std::make_unique<discovery::EtcdRegistration>(discovery::EtcdRegistration::Options{
+            etcd->endpoints, etcd->prefix + backend_id, discovery::etcd_endpoint_value(self),
+            durations->register_ttl});
+    if (!registration->wait_registered(std::chrono::seconds(5))) {
+      std::cerr << "sluice-testserver: not registered in etcd yet, still trying\n";
+    }
+  }
+
   std::cout << "listening on " << address << std::endl;
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  // Out of discovery first, so proxies stop sending new calls while the running ones finish.
+  if (registration) {
+    auto gone = registration->deregister();
+    if (!gone) std::cerr << "sluice-testserver: " << gone.error() << "\n";
+    // Watchers see the deletion within milliseconds; calls they sent just before it still
+    // arrive meanwhile. Draining at once would have gRPC cancel the ones not yet dispatched.
+    std::this_thread::sleep_for(durations->drain_delay);
   }
   shutdown_gracefully(*server, env.stats, durations->shutdown_timeout);
   std::cout << env.stats.served_line() << std::endl;
@@ -149,6 +200,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-concurrent-streams", options.max_concurrent_streams,
                  "SETTINGS_MAX_CONCURRENT_STREAMS per connection (0 = gRPC default)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--register", options.register_url,
+                 "register in etcd as PREFIX/ID (kept alive under a lease, revoked on SIGTERM "
+                 "before draining): etcd://HOST:PORT[,HOST:PORT...]/PREFIX");
+  app.add_option("--register-ttl", options.register_ttl,
+                 "lease TTL of the etcd registration (whole seconds; etcd's minimum is 2s)")
+      ->capture_default_str();
+  app.add_option("--drain-delay", options.drain_delay,
+                 "with --register: on SIGTERM, time between deregistering and draining")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // Logs (the etcd registration's) go to stderr: stdout carries the lines tests read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sluice-testserver"));
   return sluice::testserver::run(options);
 }

@@ -4,8 +4,9 @@
 Usage: summarize.py WORK_DIR OUT_JSON OUT_MARKDOWN
 
 WORK_DIR holds meta.env and rows/NAME.env (key=value lines written by the
-script) which point at h2load's outputs and per-request log files.
-Standard library only.
+script) which point at h2load's outputs and per-request log files, at
+sluice-load's --json results and at the load generators' CPU times
+(cpu_time.py). Standard library only.
 """
 
 import json
@@ -16,6 +17,9 @@ import statistics
 import sys
 
 PEERS = ("nghttpx", "haproxy", "nginx")
+# An open-loop run whose calls/s completed in the measured window are further than this
+# from its rate is marked: short, it fell behind; over, it was catching up on a backlog.
+RATE_TOLERANCE = 0.03
 
 
 def read_env(path):
@@ -88,6 +92,102 @@ def latency_us(log_path):
     return out
 
 
+def read_json(path):
+    """The JSON object in PATH; {} if missing or unreadable."""
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def process_cpu(path, calls):
+    """A load generator's own CPU (cpu_time.py output) per call and busy share."""
+    usage = read_json(path)
+    if "user_s" not in usage:
+        return {}
+    cpu_s = usage["user_s"] + usage["sys_s"]
+    out = {"cpu_s": cpu_s, "wall_s": usage["wall_s"], "exit": usage.get("exit")}
+    if calls:
+        out["cpu_us_per_call"] = cpu_s * 1e6 / calls
+    if usage["wall_s"]:
+        out["busy_pct"] = cpu_s / usage["wall_s"] * 100
+    return out
+
+
+SLUICE_LOAD_KEYS = (
+    "calls", "calls_per_second", "seconds", "ok", "errors", "unfinished", "status",
+    "latency_ms", "backends", "cpu_seconds", "cpu_us_per_call", "rate", "concurrency",
+    "connections",
+)
+
+
+def completed_in_window(series, warmup_s, duration_s):
+    """Calls/s that completed between the warm-up and the end of sending.
+
+    sluice-load's own calls_per_second also counts calls that complete while
+    it drains a backlog after the run, so a run that fell behind can show more
+    than its rate; the per-interval series shows what it kept up with."""
+    if not series or not duration_s:
+        return None
+    end = warmup_s + duration_s + 1e-6
+    calls = sum(p.get("calls", 0) for p in series if warmup_s + 1e-6 < p.get("t", 0) <= end)
+    return calls / duration_s
+
+
+def sluice_load_result(env, tag, clk_tck):
+    """One sluice-load run: its summary (without the series) plus, over the
+    whole run including warm-up and drain, the OK calls, the proxy's CPU per OK
+    call and sluice-load's own CPU per OK call as cpu_time.py measured it."""
+    result = read_json(env.get(f"sl_{tag}_json"))
+    if not result:
+        return {"error": " ".join(tail(env.get(f"sl_{tag}_out"), 2)) or "no result"}
+    run = {k: result[k] for k in SLUICE_LOAD_KEYS if k in result}
+    series = result.get("series", [])
+    run["series_calls"] = [p.get("calls", 0) for p in series]
+    all_ok = sum(p.get("calls", 0) - p.get("errors", 0) for p in series)
+    run["ok_whole_run"] = all_ok
+    ticks = env.get(f"sl_{tag}_proxy_ticks")
+    if ticks not in (None, "") and all_ok:
+        run["proxy_cpu_us_per_call"] = int(ticks) / clk_tck * 1e6 / all_ok
+    run["process_cpu"] = process_cpu(env.get(f"sl_{tag}_cpu"), all_ok)
+    # Who ran out of CPU: the proxy (cpu 0) or the backends plus sluice-load (cpu 1).
+    wall = run["process_cpu"].get("wall_s")
+    backend_ticks = env.get(f"sl_{tag}_backend_ticks")
+    if wall and backend_ticks not in (None, ""):
+        backend_s = int(backend_ticks) / clk_tck
+        if all_ok:
+            run["backend_cpu_us_per_call"] = backend_s * 1e6 / all_ok
+        run["cpu1_busy_pct"] = (backend_s + run["process_cpu"]["cpu_s"]) / wall * 100
+    if wall and ticks not in (None, ""):
+        run["proxy_busy_pct"] = int(ticks) / clk_tck / wall * 100
+    return run
+
+
+def sluice_load_runs(env, clk_tck, warmup_s, duration_s):
+    tags = env.get("sl_runs", "").split()
+    if not tags:
+        return None
+    runs = {"closed": None, "open": {}}
+    for tag in tags:
+        run = sluice_load_result(env, tag, clk_tck)
+        if tag == "closed":
+            runs["closed"] = run
+            continue
+        rate = int(float(tag.removeprefix("open-")))
+        run["target_rate"] = rate
+        achieved = completed_in_window(
+            read_json(env.get(f"sl_{tag}_json")).get("series"), warmup_s, duration_s
+        )
+        run["completed_per_second_in_window"] = achieved
+        run["off_rate"] = achieved is None or abs(achieved - rate) > RATE_TOLERANCE * rate
+        runs["open"][str(rate)] = run
+    return runs
+
+
 def sluice_calls_by_status(path):
     """Sums sluice_calls_total from an admin /metrics scrape by grpc_status."""
     if not path or not os.path.exists(path):
@@ -109,7 +209,9 @@ def tail(path, lines=15):
         return f.read().strip().splitlines()[-lines:]
 
 
-def summarize_row(env, clk_tck, connections, streams):
+def summarize_row(env, meta):
+    clk_tck = int(meta.get("clk_tck") or 100)
+    connections, streams = int(meta["connections"]), int(meta["streams"])
     row = {"name": env["name"]}
     if env.get("skipped"):
         row["skipped"] = env["skipped"]
@@ -131,6 +233,13 @@ def summarize_row(env, clk_tck, connections, streams):
             if row[phase].get("seconds"):
                 row[phase]["proxy_cpu_busy_pct"] = cpu_s / row[phase]["seconds"] * 100
 
+    row["max"]["h2load_cpu"] = process_cpu(env.get("max_cpu"), row["max"].get("succeeded"))
+    sl = sluice_load_runs(
+        env, clk_tck, float(meta.get("sl_warmup_s") or 0), float(meta.get("sl_duration_s") or 0)
+    )
+    if sl is not None:
+        row["sluice_load"] = sl
+
     backend_ticks = env.get("backend_cpu_ticks_max")
     if backend_ticks and row["max"].get("succeeded"):
         row["max"]["backend_cpu_us_per_call"] = (
@@ -147,10 +256,19 @@ def summarize_row(env, clk_tck, connections, streams):
 
     counts = [int(c) for c in env.get("backend_calls", "").split() if c]
     h2load_ok = sum(row[p].get("status_2xx", 0) for p in ("warmup", "max", "rate"))
-    row["backends"] = {"calls": counts, "h2load_2xx_all_runs": h2load_ok}
+    sl_runs = [r for r in sl_list(row) if "error" not in r]
+    sl_ok = sum(r["ok_whole_run"] for r in sl_runs)
+    row["backends"] = {
+        "calls": counts,
+        "h2load_2xx_all_runs": h2load_ok,
+        "sluice_load_ok_all_runs": sl_ok,
+    }
     # h2load -D stops with calls in flight: the backends served them, h2load
     # did not count them. At most connections x streams per run (3 runs).
-    row["backends"]["in_flight_allowance"] = 3 * connections * streams
+    # sluice-load lets them finish, except those it reports unfinished.
+    row["backends"]["in_flight_allowance"] = 3 * connections * streams + sum(
+        r.get("unfinished", 0) for r in sl_runs
+    )
     if counts and sum(counts):
         mean = sum(counts) / len(counts)
         row["backends"]["max_dev_from_mean_pct"] = max(abs(c - mean) for c in counts) / mean * 100
@@ -187,6 +305,13 @@ def summarize_row(env, clk_tck, connections, streams):
     return row
 
 
+def sl_list(row):
+    """The row's sluice-load runs, closed loop first."""
+    sl = row.get("sluice_load") or {}
+    runs = [sl["closed"]] if sl.get("closed") else []
+    return runs + list(sl.get("open", {}).values())
+
+
 def add_ratios(rows):
     """CPU us/call divided by the best (lowest) peer's, per phase."""
     for phase in ("max", "rate"):
@@ -221,18 +346,23 @@ def row_problems(r, meta):
     problems = []
     if r["h2load_errors_all_runs"]:
         problems.append(f"{r['h2load_errors_all_runs']} h2load failures/non-2xx")
+    for run in sl_list(r):
+        if "error" in run:
+            problems.append(f"sluice-load: {run['error']}")
     counts = r["backends"]["calls"]
-    missing = r["backends"]["h2load_2xx_all_runs"] - sum(counts)
+    got = r["backends"]["h2load_2xx_all_runs"] + r["backends"]["sluice_load_ok_all_runs"]
+    missing = got - sum(counts)
     if counts and (missing > 0 or -missing > r["backends"]["in_flight_allowance"]):
         problems.append(
-            f"backends served {sum(counts)}, h2load got {r['backends']['h2load_2xx_all_runs']} 2xx"
+            f"backends served {sum(counts)}, the load generators got {got} OK "
+            f"(h2load {r['backends']['h2load_2xx_all_runs']} 2xx)"
         )
     if r["name"] != "direct" and not r["proxy_alive_at_end"]:
         problems.append("proxy died")
     idle = r.get("memory", {}).get("idle", {})
     if idle and idle.get("opened") != idle.get("requested"):
         note = f"idle: {idle.get('opened')}/{idle.get('requested')} opened"
-        if r["name"] == "haproxy":
+        if r["name"] in ("haproxy", "l4"):
             note += f" (maxconn {meta.get('haproxy_maxconn')}, capped by fd limit {meta.get('fd_limit')})"
         problems.append(note)
     if idle and idle.get("alive_after_hold") != idle.get("opened"):
@@ -240,11 +370,111 @@ def row_problems(r, meta):
     return problems
 
 
+def sluice_load_sentence(meta):
+    if meta.get("sluice_load_skipped"):
+        return ""
+    conns = int(meta["connections"])
+    in_flight = conns * int(meta["streams"])
+    return (
+        f"Then sluice-load, one thread: closed loop, {conns} connections, {in_flight} calls in "
+        f"flight, {meta['duration_s']} s; open loop at "
+        f"{', '.join(meta.get('sl_rates', '').split())} calls/s, {conns} connections, "
+        f"{meta.get('sl_warmup_s', 1)} s warm-up + {meta.get('sl_duration_s')} s each. "
+    )
+
+
+def latency_triple(latency):
+    return "/".join(fmt(latency.get(q), "{:.2f}") for q in ("p50", "p99", "p99.9"))
+
+
+def open_loop_table(meta, rows):
+    """One row per proxy, for each rate: p50/p99/p99.9 and proxy CPU per call."""
+    rates = meta.get("sl_rates", "").split()
+    head = "| proxy | " + " | ".join(
+        f"{rate}/s p50/p99/p99.9 ms | {rate}/s CPU µs/call" for rate in rates
+    ) + " |"
+    table = [
+        "",
+        f"sluice-load, open loop ({meta['connections']} connections, "
+        f"{meta.get('sl_duration_s')} s measured per rate):",
+        "",
+        head,
+        "|---|" + "---:|---:|" * len(rates),
+    ]
+    notes = []
+    for r in rows:
+        if r.get("skipped"):
+            table.append(f"| {r['name']} | skipped |" + " |" * (2 * len(rates) - 1))
+            continue
+        cells = [r["name"]]
+        runs = (r.get("sluice_load") or {}).get("open", {})
+        for rate in rates:
+            run = runs.get(str(int(float(rate))), {})
+            if not run or "error" in run:
+                cells += ["–", "–"]
+                notes.append(f"† {r['name']} at {rate}/s: {run.get('error', 'no run')}.")
+                continue
+            latency = latency_triple(run.get("latency_ms", {}))
+            failed = run.get("errors", 0) + run.get("unfinished", 0)
+            if run["off_rate"] or failed:
+                latency += " †"
+                notes.append(
+                    f"† {r['name']} at {rate}/s: "
+                    f"{fmt(run.get('completed_per_second_in_window'))} calls/s completed in "
+                    f"the window, {run.get('errors', 0)} errors, {run.get('unfinished', 0)} "
+                    f"unfinished; proxy busy {fmt(run.get('proxy_busy_pct'))}%, cpu 1 "
+                    f"(backends + sluice-load) busy {fmt(run.get('cpu1_busy_pct'))}%."
+                )
+            cells += [latency, fmt(run.get("proxy_cpu_us_per_call"), "{:.1f}")]
+        table.append(table_row(*cells))
+    if notes:
+        table += [""] + [f"- {note}" for note in notes]
+    return table
+
+
+def load_generator_table(meta, rows):
+    """h2load and sluice-load, same closed loop: their own cost per call."""
+    conns = int(meta["connections"])
+    table = [
+        "",
+        f"Load generators, closed loop ({conns} connections, {conns * int(meta['streams'])} "
+        f"calls in flight, {meta['duration_s']} s each):",
+        "",
+        "| proxy | h2load calls/s | h2load CPU µs/call | h2load CPU % | sluice-load calls/s "
+        "| p50 ms | p99 ms | proxy CPU µs/call | sluice-load CPU µs/call | sluice-load CPU % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r.get("skipped"):
+            table.append(f"| {r['name']} | skipped |" + " |" * 8)
+            continue
+        h2 = r["max"].get("h2load_cpu", {})
+        sl = (r.get("sluice_load") or {}).get("closed") or {}
+        sl_cpu = sl.get("process_cpu", {})
+        latency = sl.get("latency_ms", {})
+        table.append(
+            table_row(
+                r["name"],
+                fmt(r["max"].get("req_per_s")),
+                fmt(h2.get("cpu_us_per_call"), "{:.1f}"),
+                fmt(h2.get("busy_pct")),
+                fmt(sl.get("calls_per_second")),
+                fmt(latency.get("p50"), "{:.2f}"),
+                fmt(latency.get("p99"), "{:.2f}"),
+                fmt(sl.get("proxy_cpu_us_per_call"), "{:.1f}"),
+                fmt(sl_cpu.get("cpu_us_per_call"), "{:.1f}"),
+                fmt(sl_cpu.get("busy_pct")),
+            )
+        )
+    return table
+
+
 def markdown(meta, rows):
     out = [f"### Peer run, {meta['date']}", ""]
     out.append(
         f"Machine: {meta['nproc']} CPUs, {meta['cpu_model']}, {meta['kernel']}. "
-        f"Proxy pinned to cpu 0 with one worker; h2load and 3 sluice-testservers on cpu 1."
+        f"Proxy pinned to cpu 0 with one worker; the load generator (h2load or sluice-load) "
+        f"and 3 sluice-testservers on cpu 1."
     )
     out.append(
         "Versions: "
@@ -258,12 +488,15 @@ def markdown(meta, rows):
     )
     if meta.get("sluice_build"):
         out.append(f"Sluice binary: {meta['sluice_build']}.")
+    if meta.get("sluice_load_build") and not meta.get("sluice_load_skipped"):
+        out.append(f"sluice-load binary: {meta['sluice_load_build']}.")
     out.append(
         f"Load: gRPC unary, empty CallRequest, h2load -c {meta['connections']} "
         f"-m {meta['streams']}, {meta['warmup_s']} s warm-up then {meta['duration_s']} s "
         f"closed loop; then {meta['duration_s']} s at {meta['rate']} calls/s (--rps per "
         f"connection); then {meta['idle_conns']} idle h2 connections. "
-        f"Command: `{meta['command']}`."
+        + sluice_load_sentence(meta)
+        + f"Command: `{meta['command']}`."
     )
     load_table = [
         "",
@@ -293,6 +526,8 @@ def markdown(meta, rows):
         up = r.get("upstream_conns", {})
         counts = r["backends"]["calls"]
         split = "/".join(str(c) for c in counts) if counts else "–"
+        if r["name"] == "l4" and counts:
+            split += " (per conn)"
         problems = row_problems(r, meta)
         r["has_problems"] = bool(problems)
         if r["name"] == "direct":
@@ -333,6 +568,10 @@ def markdown(meta, rows):
             )
         )
     out += load_table + rate_table
+    if meta.get("sluice_load_skipped"):
+        out += ["", f"sluice-load runs skipped: {meta['sluice_load_skipped']}."]
+    else:
+        out += open_loop_table(meta, rows) + load_generator_table(meta, rows)
     out += [
         "",
         "CPU µs/call = proxy utime+stime (all its processes) over the run / calls that got HTTP "
@@ -343,9 +582,32 @@ def markdown(meta, rows):
         "proxy→backend connections sampled each second of the closed-loop run (median, max). "
         "Backend split: calls each testserver served over all runs of the row (direct uses one). "
         "RSS: sum of VmRSS over the proxy's processes, freshly started, then with the idle "
-        "connections open (KB/conn = difference / connections opened).",
+        "connections open (KB/conn = difference / connections opened). l4 is HAProxy in mode "
+        "tcp: it pins each client connection to one backend (roundrobin per connection), so "
+        "its backend split follows the connections, not the calls.",
         "",
     ]
+    if not meta.get("sluice_load_skipped"):
+        out += [
+            "sluice-load, open loop: call i is due at start + i/rate and its latency counts from "
+            "then, so stalls show up as latency (no coordinated omission); the first "
+            f"{meta.get('sl_warmup_s', 1)} s of each run is warm-up and not counted. p50/p99/p99.9 "
+            "ms over the calls that finished after the warm-up; proxy CPU µs/call = proxy "
+            "utime+stime over the whole run / OK calls in it (warm-up and drain included). "
+            "† = the calls/s completed between the warm-up and the end of sending were more "
+            f"than {RATE_TOLERANCE:.0%} off the rate (short: the target fell behind; over: it "
+            "was still catching up on a backlog from the warm-up; sluice-load's own calls/s "
+            "also counts the backlog it drains after the run), or errors or unfinished "
+            "calls (details under the table, with how busy each cpu was over the run). "
+            "Load generators: the same closed loop (same connections and calls in flight) "
+            "once with h2load, once with sluice-load, both on "
+            "cpu 1; CPU µs/call = the generator's own utime+stime (getrusage of the process, "
+            "by bench/peers/cpu_time.py) over its whole run / OK calls; CPU % = that CPU time / "
+            "wall time (100 = cpu 1 to itself, which it shares with the backends); proxy CPU "
+            "µs/call is the proxy's over the sluice-load run, to set beside the h2load figure "
+            "in the closed-loop table.",
+            "",
+        ]
     for r in rows:
         if r.get("sluice_calls_by_grpc_status"):
             by_status = ", ".join(
@@ -367,16 +629,11 @@ def main():
         sys.exit(__doc__)
     work, out_json, out_md = sys.argv[1:]
     meta = read_env(os.path.join(work, "meta.env"))
-    clk_tck = int(meta.get("clk_tck") or 100)
     rows = []
     for name in meta["rows"].split():
         path = os.path.join(work, "rows", f"{name}.env")
         if os.path.exists(path):
-            rows.append(
-                summarize_row(
-                    read_env(path), clk_tck, int(meta["connections"]), int(meta["streams"])
-                )
-            )
+            rows.append(summarize_row(read_env(path), meta))
     add_ratios(rows)
     with open(out_json, "w", encoding="utf-8") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=2)
