@@ -1,10 +1,13 @@
 // Time to fair share after scale-out: 3 backends under steady load over one client channel,
-// then 5 more appear in DNS (a real dnsmasq). Measured from the DNS change until every new
-// backend has >= 80% of its fair share (1/8 of the calls) in a sliding 200 ms window, for
-//   (a) sluice with dns discovery (the client talks to sluice over one connection);
-//   (b) a grpc++ client resolving the name itself: gRPC's c-ares resolver, round_robin.
-// gRPC re-resolves only when a connection breaks, so (b) may never get there within the
-// bounded run: reported as "not within N s".
+// then 5 more appear. Measured from the membership change until every new backend has >= 80%
+// of its fair share (1/8 of the calls) in a sliding 200 ms window, per discovery source:
+//   sluice with file discovery (the endpoints file rewritten by a rename);
+//   sluice with etcd discovery (a real etcd; 5 keys put);
+//   sluice with dns discovery (a real dnsmasq; the name gets 5 more A records);
+//   a grpc++ client resolving the same name itself: gRPC's c-ares resolver, round_robin.
+// Through sluice the client talks over one connection. gRPC re-resolves only when a
+// connection breaks, so the last may never get there within the bounded run: reported as
+// "not within N s".
 //
 // Prints a table and writes JSON to bench-out/bench_fair_share.json (or --benchmark_out=FILE,
 // as `make bench` passes; other --benchmark_* flags are ignored).
@@ -12,6 +15,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -27,6 +31,7 @@
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
 #include "support/dns_server.h"
+#include "support/etcd_server.h"
 #include "support/grpc_helpers.h"
 #include "support/loopback_backends.h"
 
@@ -35,6 +40,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::DnsServer;
+using testing::EtcdServer;
 using testing::LoopbackBackends;
 using testing::RecordingLoad;
 using testing::SluiceProcess;
@@ -109,8 +115,9 @@ std::optional<Clock::duration> fair_share_at(RecordingLoad& load, Clock::time_po
   return std::nullopt;
 }
 
-// One run: 3 backends in DNS, the client warmed up on them, then 8; how long until fair share.
-std::optional<double> measure(const Options& o, DnsServer& dns,
+// One run: 3 backends known, the client warmed up on them, then `scale_out` makes it 8; how
+// long until fair share.
+std::optional<double> measure(const Options& o, const std::function<bool()>& scale_out,
                               const std::function<std::shared_ptr<grpc::Channel>()>& channel,
                               double& calls_per_s) {
   RecordingLoad load(channel(), o.threads, static_cast<uint32_t>(o.delay_ms));
@@ -120,10 +127,7 @@ std::optional<double> measure(const Options& o, DnsServer& dns,
   std::random_device seed;
   std::this_thread::sleep_for(1s + std::chrono::milliseconds(phase(seed)));
   const auto changed = Clock::now();
-  if (auto set = dns.set_addresses(kName, LoopbackBackends::hosts(0, kAfter)); !set) {
-    std::fprintf(stderr, "%s\n", set.error().c_str());
-    return std::nullopt;
-  }
+  if (!scale_out()) return std::nullopt;
   const auto deadline = changed + std::chrono::seconds(o.observe_s);
   std::optional<Clock::duration> found;
   while (!found && Clock::now() < deadline) {
@@ -165,6 +169,59 @@ bool wait_for_endpoints(const SluiceProcess& proxy, size_t n, std::chrono::secon
   return false;
 }
 
+// The endpoints file of the file scenario, written by a rename as deploy tools do.
+bool write_endpoints_file(const std::string& path, int count, uint16_t port) {
+  {
+    std::ofstream out(path + ".tmp");
+    for (const auto& host : LoopbackBackends::hosts(0, count)) {
+      out << "- " << host << ":" << port << "\n";
+    }
+    if (!out) return false;
+  }
+  return std::rename((path + ".tmp").c_str(), path.c_str()) == 0;
+}
+
+// etcd keys of the etcd scenario: backends [0, count) present, the rest absent.
+bool set_etcd_members(EtcdServer& etcd, int count, uint16_t port) {
+  for (int i = 0; i < kAfter; ++i) {
+    const std::string key = "/sluice/bench/" + LoopbackBackends::id(i);
+    auto done = i < count ? etcd.put(key, LoopbackBackends::host(i) + ":" + std::to_string(port))
+                          : etcd.remove(key);
+    if (!done) {
+      std::fprintf(stderr, "etcd: %s\n", done.error().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// Runs `o.runs` measurements through a sluice started on `discovery` (a YAML flow mapping):
+// before each, `reset` goes back to 3 backends and sluice is seen to have 3.
+Expected<Scenario, std::string> through_sluice(const Options& o, const std::string& name,
+                                               const std::string& discovery,
+                                               const std::function<bool()>& reset,
+                                               const std::function<bool()>& scale_out) {
+  if (!reset()) return Unexpected(name + ": cannot set up 3 backends");
+  const std::string yaml =
+      "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
+      "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
+      "clusters:\n  - name: backends\n    discovery: " +
+      discovery + "\n";
+  auto proxy = SluiceProcess::start(yaml);
+  if (!proxy) return Unexpected(name + ": " + proxy.error());
+  Scenario s{name, {}, 0};
+  for (int r = 0; r < o.runs; ++r) {
+    if (!reset() || !wait_for_endpoints(*proxy, kBefore, 10s)) {
+      return Unexpected(name + ": sluice did not go back to 3 endpoints");
+    }
+    double rate = 0;
+    s.seconds.push_back(measure(
+        o, scale_out, [&] { return testing::make_channel(proxy->address()); }, rate));
+    s.calls_per_s += rate / o.runs;
+  }
+  return s;
+}
+
 std::string seconds_text(const std::optional<double>& s, int observe_s) {
   char buf[64];
   if (s) {
@@ -180,7 +237,7 @@ void write_json(const Options& o, const std::vector<Scenario>& scenarios) {
   if (slash != std::string::npos) mkdir(o.out.substr(0, slash).c_str(), 0755);
   std::ofstream out(o.out);
   out << "{\n  \"benchmark\": \"fair_share\",\n"
-      << "  \"description\": \"seconds from a DNS scale-out " << kBefore << " -> " << kAfter
+      << "  \"description\": \"seconds from a scale-out " << kBefore << " -> " << kAfter
       << " until every new backend has >= 80% of its fair share over a sliding 200 ms "
          "window; null: not within observe_s\",\n"
       << "  \"ttl_s\": " << o.ttl_s << ", \"observe_s\": " << o.observe_s
@@ -211,26 +268,47 @@ int run(const Options& o) {
   if (!back_to_three(*dns)) return 1;
   const std::string name = std::string(kName) + ":" + std::to_string(backends->port());
 
+  const uint16_t port = backends->port();
+  auto dns_scale_out = [&] {
+    auto set = dns->set_addresses(kName, LoopbackBackends::hosts(0, kAfter));
+    if (!set) std::fprintf(stderr, "%s\n", set.error().c_str());
+    return static_cast<bool>(set);
+  };
   std::vector<Scenario> scenarios;
-  {
-    const std::string yaml =
-        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
-        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
-        "clusters:\n  - name: backends\n    discovery: {type: dns, name: \"" +
-        name + "\", server: \"" + dns->address() +
-        "\", min_refresh: " + std::to_string(o.min_refresh_ms) + "ms, max_refresh: 30s}\n";
-    auto proxy = SluiceProcess::start(yaml);
-    if (!proxy) return std::fprintf(stderr, "%s\n", proxy.error().c_str()), 1;
-    Scenario s{
-        "sluice dns discovery (min_refresh " + std::to_string(o.min_refresh_ms) + "ms)", {}, 0};
-    for (int r = 0; r < o.runs; ++r) {
-      if (!back_to_three(*dns) || !wait_for_endpoints(*proxy, kBefore, 10s)) return 1;
-      double rate = 0;
-      s.seconds.push_back(measure(
-          o, *dns, [&] { return testing::make_channel(proxy->address()); }, rate));
-      s.calls_per_s += rate / o.runs;
+  auto add = [&](Expected<Scenario, std::string> s) {
+    if (!s) {
+      std::fprintf(stderr, "%s\n", s.error().c_str());
+      return false;
     }
-    scenarios.push_back(std::move(s));
+    scenarios.push_back(std::move(*s));
+    return true;
+  };
+  {
+    const std::string file = "/tmp/sluice-fair-share-" + std::to_string(getpid()) + ".yaml";
+    const bool ok = add(through_sluice(
+        o, "sluice file discovery", "{type: file, path: " + file + "}",
+        [&] { return write_endpoints_file(file, kBefore, port); },
+        [&] { return write_endpoints_file(file, kAfter, port); }));
+    std::remove(file.c_str());
+    if (!ok) return 1;
+  }
+  {
+    auto etcd = EtcdServer::start();
+    if (!etcd) return std::fprintf(stderr, "%s\n", etcd.error().c_str()), 1;
+    if (!add(through_sluice(
+            o, "sluice etcd discovery",
+            "{type: etcd, endpoints: [\"" + (*etcd)->endpoint() + "\"], prefix: /sluice/bench/}",
+            [&] { return set_etcd_members(**etcd, kBefore, port); },
+            [&] { return set_etcd_members(**etcd, kAfter, port); }))) {
+      return 1;
+    }
+  }
+  if (!add(through_sluice(
+          o, "sluice dns discovery (min_refresh " + std::to_string(o.min_refresh_ms) + "ms)",
+          "{type: dns, name: \"" + name + "\", server: \"" + dns->address() +
+              "\", min_refresh: " + std::to_string(o.min_refresh_ms) + "ms, max_refresh: 30s}",
+          [&] { return back_to_three(*dns); }, dns_scale_out))) {
+    return 1;
   }
   {
     const std::string target = "dns://" + dns->address() + "/" + name;
@@ -239,7 +317,7 @@ int run(const Options& o) {
       if (!back_to_three(*dns)) return 1;
       double rate = 0;
       s.seconds.push_back(measure(
-          o, *dns,
+          o, dns_scale_out,
           [&] {
             grpc::ChannelArguments args;
             args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
@@ -253,7 +331,7 @@ int run(const Options& o) {
   }
 
   std::printf(
-      "time to fair share after DNS scale-out %d -> %d (TTL %d s; every new backend >= "
+      "time to fair share after scale-out %d -> %d (DNS TTL %d s; every new backend >= "
       "80%% of 1/%d of the calls over a sliding 200 ms window)\n",
       kBefore, kAfter, o.ttl_s, kAfter);
   std::printf("%-42s %10s", "client", "calls/s");

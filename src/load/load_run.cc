@@ -93,7 +93,7 @@ Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCa
   const double cpu_before = cpu_seconds_now();
   const Clock::time_point start = Clock::now();
   for (auto& w : workers) w->begin(start);
-  RunResult result;
+  RunResult result{};
   result.started_at =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (size_t k = 0;; ++k) {
@@ -101,6 +101,7 @@ Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCa
     const auto until = start + spec.interval * (k + 1) + spec.drain + std::chrono::seconds(1);
     auto tally = collector.take(k, until);
     if (!tally) break;
+    result.calls_all += tally->calls;
     result.series.push_back(point_of(k, *tally, spec));
     if (progress) progress(result.series.back());
   }

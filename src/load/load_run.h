@@ -28,6 +28,7 @@ struct RunResult {
   double seconds;       // the measured window: from the end of the warmup to the last call
   std::vector<SeriesPoint> series;
   double cpu_seconds;  // this process, user + system, over the run
+  uint64_t calls_all;  // every call that finished in the run, warmup included (for CPU per call)
   double started_at;   // the start, in seconds since the Unix epoch (to line up several runs)
 };
 

@@ -14,6 +14,11 @@ std::string mode_text(const LoadSpec& spec) {
   return fmt::format("closed loop, {} calls in flight", spec.concurrency);
 }
 
+// The whole run's CPU over every call it made (the warmup's too: its CPU is in the figure).
+double cpu_us_per_call(const RunResult& r) {
+  return r.calls_all ? r.cpu_seconds * 1e6 / static_cast<double>(r.calls_all) : 0.0;
+}
+
 double per_second(const RunResult& r) {
   return r.seconds > 0 ? static_cast<double>(r.summary.calls) / r.seconds : 0.0;
 }
@@ -56,7 +61,7 @@ std::string summary_text(const LoadSpec& spec, const RunResult& r) {
                     t.calls ? 100.0 * static_cast<double>(n) / static_cast<double>(t.calls) : 0.0);
   }
   out += fmt::format("\n  client cpu  {:.2f} s, {:.2f} us per call\n", r.cpu_seconds,
-                     t.calls ? r.cpu_seconds * 1e6 / static_cast<double>(t.calls) : 0.0);
+                     cpu_us_per_call(r));
   return out;
 }
 
@@ -104,7 +109,7 @@ nlohmann::json run_json(const LoadSpec& spec, const RunResult& r) {
         {"max", ms(h.max())}}},
       {"backends", t.by_backend},
       {"cpu_seconds", r.cpu_seconds},
-      {"cpu_us_per_call", t.calls ? r.cpu_seconds * 1e6 / static_cast<double>(t.calls) : 0.0},
+      {"cpu_us_per_call", cpu_us_per_call(r)},
       {"interval_s", std::chrono::duration<double>(spec.interval).count()},
       {"series", series},
   };

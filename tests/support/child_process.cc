@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,29 +29,56 @@ int decode_wait_status(int status) {
 
 Expected<ChildProcess, std::string> ChildProcess::spawn(const std::string& path,
                                                         const std::vector<std::string>& args) {
-  int pipe_fds[2];
-  // CLOEXEC so the pipe does not leak into other children; dup2 clears it on the child's copy.
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+  int out_fds[2];
+  int error_fds[2];  // the child writes errno here if exec fails; closes on a good exec
+  // CLOEXEC so the pipes do not leak into other children; dup2 clears it on the child's copy.
+  if (pipe2(out_fds, O_CLOEXEC) != 0) {
     return Unexpected("pipe2: " + std::string(std::strerror(errno)));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-
+  if (pipe2(error_fds, O_CLOEXEC) != 0) {
+    close(out_fds[0]);
+    close(out_fds[1]);
+    return Unexpected("pipe2: " + std::string(std::strerror(errno)));
+  }
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(path.c_str()));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (rc != 0) {
-    close(pipe_fds[0]);
-    return Unexpected("spawn " + path + ": " + std::strerror(rc));
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to exec. The child dies with the test process:
+    // a test that crashes must not leave a server holding ctest's output pipe open (ctest
+    // would wait for it until its timeout).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+    dup2(out_fds[1], STDOUT_FILENO);
+    execve(path.c_str(), argv.data(), environ);
+    const int err = errno;
+    (void)!write(error_fds[1], &err, sizeof err);
+    _exit(127);
   }
-  return ChildProcess(pid, pipe_fds[0]);
+  const int fork_errno = errno;
+  close(out_fds[1]);
+  close(error_fds[1]);
+  if (pid < 0) {
+    close(out_fds[0]);
+    close(error_fds[0]);
+    return Unexpected("fork: " + std::string(std::strerror(fork_errno)));
+  }
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(error_fds[0], &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  close(error_fds[0]);
+  if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+    close(out_fds[0]);
+    waitpid(pid, nullptr, 0);
+    return Unexpected("spawn " + path + ": " + std::strerror(exec_errno));
+  }
+  return ChildProcess(pid, out_fds[0]);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
