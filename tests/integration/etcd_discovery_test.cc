@@ -262,13 +262,7 @@ TEST_F(EtcdDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
   std::this_thread::sleep_for(1500ms);
   auto window = load.between(changed + 500ms, changed + 1000ms);
   load.stop();
-  int total = 0;
-  for (auto& [id, n] : window) total += n;
-  ASSERT_GT(total, 200);
-  for (int i = 3; i < 8; ++i) {
-    const double share = static_cast<double>(window["n" + std::to_string(i)]) / total;
-    EXPECT_GE(share, 0.8 / 8) << "new backend n" << i << " got " << share;
-  }
+  expect_fair_share(window, 3, 8);
   EXPECT_TRUE(load.failures().empty()) << load.failures().front();
   EXPECT_EQ(cluster()["discovery"]["source"], "etcd:" + etcd_->endpoint() + kPrefix);
 }

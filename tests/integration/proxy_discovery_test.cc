@@ -76,13 +76,7 @@ TEST_F(FileDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
   // The second after the change's first 500 ms: every one of the 8 near 1/8 of the calls.
   auto window = load.between(changed + 500ms, changed + 1000ms);
   load.stop();
-  int total = 0;
-  for (auto& [id, n] : window) total += n;
-  ASSERT_GT(total, 200);
-  for (int i = 3; i < 8; ++i) {
-    const double share = static_cast<double>(window["n" + std::to_string(i)]) / total;
-    EXPECT_GE(share, 0.8 / 8) << "new backend n" << i << " got " << share;
-  }
+  expect_fair_share(window, 3, 8);
   EXPECT_TRUE(load.failures().empty()) << load.failures().front();
   auto clusters = proxy_->admin_get("/clusters");
   ASSERT_TRUE(clusters) << clusters.error();

@@ -68,6 +68,17 @@ ssize_t read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t*
   return static_cast<ssize_t>(n);
 }
 
+// Views into `headers` for nghttp2_submit_request (which copies them).
+std::vector<nghttp2_nv> to_nv(const RawHeaders& headers) {
+  std::vector<nghttp2_nv> nv;
+  for (const auto& [n, v] : headers) {
+    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
+                  NGHTTP2_NV_FLAG_NONE});
+  }
+  return nv;
+}
+
 int connect_to(const std::string& address) {
   auto colon = address.rfind(':');
   sockaddr_in addr{};
@@ -111,12 +122,7 @@ Expected<RawResponse, std::string> raw_h2_request(const std::string& address,
   nghttp2_session_client_new(&session, cb, &st);
   nghttp2_session_callbacks_del(cb);
   nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
-  std::vector<nghttp2_nv> nv;
-  for (const auto& [n, v] : headers) {
-    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
-                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
-                  NGHTTP2_NV_FLAG_NONE});
-  }
+  const std::vector<nghttp2_nv> nv = to_nv(headers);
   nghttp2_data_provider provider{};
   provider.read_callback = read_body;
   st.stream_id = nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), &provider, &st);
@@ -322,12 +328,7 @@ BurstResult raw_grpc_burst(const std::string& address, const std::string& path,
                               {":authority", "test"},
                               {"content-type", "application/grpc"},
                               {"te", "trailers"}};
-  std::vector<nghttp2_nv> nv;
-  for (const auto& [n, v] : headers) {
-    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
-                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
-                  NGHTTP2_NV_FLAG_NONE});
-  }
+  const std::vector<nghttp2_nv> nv = to_nv(headers);
   nghttp2_data_provider provider{};
   provider.read_callback = read_burst_body;
   for (int i = 0; i < count; ++i) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -81,5 +82,17 @@ class RecordingLoad {
   std::vector<Done> calls_;
   std::vector<std::string> failures_;
 };
+
+// Checks that each backend n<first>..n<count-1> got at least 80% of its fair share (1/count)
+// of the calls in `window` (from RecordingLoad::between), which must hold over 200 calls.
+inline void expect_fair_share(std::map<std::string, int> window, int first, int count) {
+  int total = 0;
+  for (const auto& [id, n] : window) total += n;
+  ASSERT_GT(total, 200) << "too few calls in the window to judge";
+  for (int i = first; i < count; ++i) {
+    const double share = static_cast<double>(window["n" + std::to_string(i)]) / total;
+    EXPECT_GE(share, 0.8 / count) << "new backend n" << i << " got " << share;
+  }
+}
 
 }  // namespace sluice::testing
