@@ -233,7 +233,10 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     procs = Processes()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    # Ctrl-C and SIGTERM both unwind through the `finally` below, which stops every process
+    # this script started (SIGINT explicitly: a background job may inherit it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         backends = [start_backend(procs, i) for i in range(1, FIRST + 1)]
         print(f"== {FIRST} backends: " + ", ".join(f"{n} {a}" for n, a in backends))
@@ -292,4 +295,5 @@ if __name__ == "__main__":
     try:
         main()
     except KeyboardInterrupt:
-        sys.exit("demo: interrupted")
+        print("demo: interrupted; every process it started is stopped", file=sys.stderr)
+        sys.exit(130)
