@@ -202,12 +202,7 @@ Expected<Scenario, std::string> through_sluice(const Options& o, const std::stri
                                                const std::function<bool()>& reset,
                                                const std::function<bool()>& scale_out) {
   if (!reset()) return Unexpected(name + ": cannot set up 3 backends");
-  const std::string yaml =
-      "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
-      "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
-      "clusters:\n  - name: backends\n    discovery: " +
-      discovery + "\n";
-  auto proxy = SluiceProcess::start(yaml);
+  auto proxy = SluiceProcess::start(SluiceProcess::discovery_config(discovery));
   if (!proxy) return Unexpected(name + ": " + proxy.error());
   Scenario s{name, {}, 0};
   for (int r = 0; r < o.runs; ++r) {

@@ -20,7 +20,7 @@ void LoadCall::reset(LoadConnection& conn, std::chrono::steady_clock::time_point
   incoming_.clear();
 }
 
-void LoadCall::on_response_headers(bool end_stream) {
+void LoadCall::on_response_headers(bool) {
   if (auto v = incoming_.find(":status")) {
     std::from_chars(v->data(), v->data() + v->size(), http_status_);
   }
@@ -28,7 +28,6 @@ void LoadCall::on_response_headers(bool end_stream) {
   // Trailers-Only: the status is in these headers.
   if (auto v = incoming_.find("grpc-status")) grpc_status_ = wire::parse_grpc_status(*v);
   incoming_.clear();  // trailers, if any, land in a fresh block
-  (void)end_stream;
 }
 
 void LoadCall::on_response_data(const uint8_t*, size_t len) { conn_->consume(stream_id_, len); }

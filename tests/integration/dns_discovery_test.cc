@@ -42,12 +42,9 @@ class DnsDiscoveryTest : public ::testing::Test {
     ASSERT_TRUE(dns) << dns.error();
     dns_ = std::make_unique<DnsServer>(std::move(*dns));
     ASSERT_NO_FATAL_FAILURE(serve(0, 3));
-    std::string yaml =
-        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
-        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
-        "clusters:\n  - name: backends\n    discovery: {type: dns, name: \"" +
-        std::string(kName) + ":" + std::to_string(backends_->port()) + "\", server: \"" +
-        dns_->address() + "\", min_refresh: 500ms, max_refresh: 5s}\n";
+    std::string yaml = SluiceProcess::discovery_config(
+        "{type: dns, name: \"" + std::string(kName) + ":" + std::to_string(backends_->port()) +
+        "\", server: \"" + dns_->address() + "\", min_refresh: 500ms, max_refresh: 5s}");
     auto p = SluiceProcess::start(yaml);
     ASSERT_TRUE(p) << p.error();
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));

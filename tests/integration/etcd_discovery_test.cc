@@ -207,11 +207,8 @@ class EtcdDiscoveryTest : public EtcdTest {
     }
   }
   void start_proxy() {
-    std::string yaml =
-        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
-        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
-        "clusters:\n  - name: backends\n    discovery: {type: etcd, endpoints: [\"" +
-        etcd_->endpoint() + "\"], prefix: " + kPrefix + "}\n";
+    std::string yaml = SluiceProcess::discovery_config(
+        "{type: etcd, endpoints: [\"" + etcd_->endpoint() + "\"], prefix: " + kPrefix + "}");
     auto p = SluiceProcess::start(yaml);
     ASSERT_TRUE(p) << p.error();
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));

@@ -38,11 +38,7 @@ class FileDiscoveryTest : public ::testing::Test {
     dir_ = dir;
     file_ = dir_ + "/backends.yaml";
     write_endpoints(0, 3);
-    std::string yaml =
-        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
-        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
-        "clusters:\n  - name: backends\n    discovery: {type: file, path: " +
-        file_ + "}\n";
+    std::string yaml = SluiceProcess::discovery_config("{type: file, path: " + file_ + "}");
     auto p = SluiceProcess::start(yaml);
     ASSERT_TRUE(p) << p.error();
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));

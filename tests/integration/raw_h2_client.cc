@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string_view>
 
@@ -79,6 +80,29 @@ std::vector<nghttp2_nv> to_nv(const RawHeaders& headers) {
   return nv;
 }
 
+// Writes what `session` has queued and feeds it what arrives on `fd` until `done()`; "" then,
+// else what went wrong ("timed out", `closed_early` when the server closes first, ...).
+std::string pump(nghttp2_session* session, int fd, std::chrono::milliseconds timeout,
+                 const std::function<bool()>& done, const std::string& closed_early) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    const uint8_t* out;
+    for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
+      if (write(fd, out, n) != n) return "write failed";
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "timed out";
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    uint8_t buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return closed_early;
+    if (nghttp2_session_mem_recv(session, buf, n) < 0) return "protocol error";
+  }
+  return "";
+}
+
 int connect_to(const std::string& address) {
   auto colon = address.rfind(':');
   sockaddr_in addr{};
@@ -126,29 +150,8 @@ Expected<RawResponse, std::string> raw_h2_request(const std::string& address,
   nghttp2_data_provider provider{};
   provider.read_callback = read_body;
   st.stream_id = nghttp2_submit_request(session, nullptr, nv.data(), nv.size(), &provider, &st);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string error;
-  while (!st.closed && error.empty()) {
-    const uint8_t* out;
-    for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
-      if (write(fd, out, n) != n) error = "write failed";
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      error = "timed out";
-      break;
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    uint8_t buf[16384];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      error = "connection closed before the stream ended";
-      break;
-    }
-    if (nghttp2_session_mem_recv(session, buf, n) < 0) error = "protocol error";
-  }
+  const std::string error = pump(
+      session, fd, timeout, [&] { return st.closed; }, "connection closed before the stream ended");
   nghttp2_session_del(session);
   ::close(fd);
   if (!error.empty()) return Unexpected(error);
@@ -336,28 +339,8 @@ BurstResult raw_grpc_burst(const std::string& address, const std::string& path,
       ++st.open;
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (st.open > 0 && st.result.error.empty()) {
-    const uint8_t* out;
-    for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
-      if (write(fd, out, n) != n) st.result.error = "write failed";
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      st.result.error = "timed out";
-      break;
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    uint8_t buf[16384];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      st.result.error = "connection closed with streams open";
-      break;
-    }
-    if (nghttp2_session_mem_recv(session, buf, n) < 0) st.result.error = "protocol error";
-  }
+  st.result.error = pump(
+      session, fd, timeout, [&] { return st.open <= 0; }, "connection closed with streams open");
   nghttp2_session_del(session);
   ::close(fd);
   return st.result;

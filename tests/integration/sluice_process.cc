@@ -25,6 +25,21 @@ std::string SluiceProcess::simple_config(const std::vector<std::string>& endpoin
   return y.str();
 }
 
+std::string SluiceProcess::discovery_config(const std::string& discovery) {
+  return "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
+         "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
+         "clusters:\n  - name: backends\n    discovery: " +
+         discovery + "\n";
+}
+
+long SluiceProcess::metric(const std::string& sample) const {
+  auto page = admin_get("/metrics");
+  if (!page) return -1;
+  auto at = page->find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stol(page->substr(at + sample.size() + 2));
+}
+
 Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yaml,
                                                           const std::vector<std::string>& extra) {
   SluiceProcess p;

@@ -20,6 +20,9 @@ class SluiceProcess {
   // A config with one listener, the admin endpoint and one round-robin cluster "backends"
   // with these endpoints, routed for every service.
   static std::string simple_config(const std::vector<std::string>& endpoints, int workers = 1);
+  // Two workers, one listener, the admin endpoint, and one cluster "backends" whose endpoints
+  // come from `discovery` (a YAML flow mapping such as "{type: file, path: /tmp/x.yaml}").
+  static std::string discovery_config(const std::string& discovery);
 
   const std::string& address() const { return address_; }      // first listener
   const std::string& admin_address() const { return admin_; }  // "127.0.0.1:PORT"
@@ -30,6 +33,9 @@ class SluiceProcess {
   // Any request to the admin endpoint: the status line's code and the body.
   std::pair<int, std::string> admin_request(const std::string& method,
                                             const std::string& path) const;
+  // The value of one sample on the /metrics page ("name{labels}", exactly as printed); -1 if
+  // the page cannot be read or has no such sample.
+  long metric(const std::string& sample) const;
   // Rewrites the config file the proxy was started with (for reload tests).
   void rewrite_config(const std::string& yaml) const;
   // Resident set size of the process in KiB (from /proc).
