@@ -108,6 +108,9 @@ struct Listener {
   // answer within keepalive_timeout and the connection is closed. 0 = off.
   Millis keepalive_time{0};
   Millis keepalive_timeout{20000};
+  // Open connections this listener takes (each worker an equal share); beyond it a new
+  // connection is closed at once. 0 = no limit but the file descriptor limit.
+  uint32_t max_connections = 0;
 };
 
 struct Admin {
@@ -128,6 +131,18 @@ struct Http2 {
   // ENHANCE_YOUR_CALM "too_many_pings".
   Millis min_ping_interval{10000};
   uint32_t max_ping_strikes = 2;
+  // Bytes the process may hold for calls (received and not yet passed on, both sides, plus
+  // unsent socket writes), each worker an equal share. Over it, new downstream streams get
+  // REFUSED_STREAM (clients retry them elsewhere) instead of memory growing.
+  uint64_t max_buffered_bytes = uint64_t{512} << 20;
+  // Abuse limits per downstream connection, token buckets (burst, then per second): client
+  // resets of streams not yet answered (rapid reset, CVE-2023-44487), and SETTINGS or empty
+  // DATA frames. Over a limit: GOAWAY ENHANCE_YOUR_CALM. CONTINUATION frames per header block.
+  uint32_t reset_burst = 1000;
+  uint32_t reset_rate = 100;
+  uint32_t control_frame_burst = 1000;
+  uint32_t control_frame_rate = 100;
+  uint32_t max_continuations = 8;
 };
 
 struct Config {

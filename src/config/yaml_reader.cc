@@ -319,8 +319,32 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), http2.min_ping_interval);
           }},
-         {"max_ping_strikes", [&](const YAML::Node& v, const std::string& p) {
+         {"max_ping_strikes",
+          [&](const YAML::Node& v, const std::string& p) {
             return assign(number(v, p, 0, 1000), http2.max_ping_strikes);
+          }},
+         {"max_buffered_bytes",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(size(v, p, 1u << 20, uint64_t{1} << 40), http2.max_buffered_bytes);
+          }},
+         {"reset_burst",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, 1000000), http2.reset_burst);
+          }},
+         {"reset_rate",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, 1000000), http2.reset_rate);
+          }},
+         {"control_frame_burst",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, 1000000), http2.control_frame_burst);
+          }},
+         {"control_frame_rate",
+          [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, 1000000), http2.control_frame_rate);
+          }},
+         {"max_continuations", [&](const YAML::Node& v, const std::string& p) {
+            return assign(number(v, p, 1, 1000), http2.max_continuations);
           }}});
   }
 
@@ -352,8 +376,12 @@ class Reader {
                           [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), listener.keepalive_time);
                           }},
-                         {"keepalive_timeout", [&](const YAML::Node& v, const std::string& p) {
+                         {"keepalive_timeout",
+                          [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), listener.keepalive_timeout);
+                          }},
+                         {"max_connections", [&](const YAML::Node& v, const std::string& p) {
+                            return assign(number(v, p, 0, 10000000), listener.max_connections);
                           }}});
   }
 

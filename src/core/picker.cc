@@ -13,6 +13,11 @@ void TriedSet::add(size_t index) {
   items_[n_++] = index;
 }
 
+void TriedSet::remove(size_t index) {
+  auto end = std::remove(items_, items_ + n_, index);
+  n_ = static_cast<size_t>(end - items_);
+}
+
 bool TriedSet::contains(size_t index) const {
   return std::find(items_, items_ + n_, index) != items_ + n_;
 }

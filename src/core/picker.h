@@ -20,6 +20,8 @@ class TriedSet {
   // Ignores duplicates; once kMax distinct indices are held, further ones are dropped.
   void add(size_t index);
   bool contains(size_t index) const;
+  // Takes an index back out (the call never reached that endpoint after all).
+  void remove(size_t index);
   size_t size() const { return n_; }
 
  private:

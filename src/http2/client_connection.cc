@@ -11,69 +11,83 @@ ClientConnection& conn_of(void* user_data) { return *static_cast<ClientConnectio
 
 int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
               const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
-  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  if (ClientStream* s = conn_of(user_data).stream(frame->hd.stream_id)) {
-    s->incoming_response_headers().add({reinterpret_cast<const char*>(name), namelen},
-                                       {reinterpret_cast<const char*>(value), valuelen});
-  }
-  return 0;
+  return guarded("header", [&] {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    if (ClientStream* s = conn_of(user_data).stream(frame->hd.stream_id)) {
+      s->incoming_response_headers().add({reinterpret_cast<const char*>(name), namelen},
+                                         {reinterpret_cast<const char*>(value), valuelen});
+    }
+    return 0;
+  });
 }
 
 int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-  ClientConnection& conn = conn_of(user_data);
-  conn.on_frame_received();
-  const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  switch (frame->hd.type) {
-    case NGHTTP2_HEADERS:
-      if (ClientStream* s = conn.stream(frame->hd.stream_id)) {
-        if (frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
-          s->on_response_headers(end_stream);
-        } else {
-          s->on_response_trailers();
+  return guarded("frame_recv", [&] {
+    ClientConnection& conn = conn_of(user_data);
+    conn.on_frame_received();
+    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    switch (frame->hd.type) {
+      case NGHTTP2_HEADERS:
+        if (ClientStream* s = conn.stream(frame->hd.stream_id)) {
+          if (frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+            s->on_response_headers(end_stream);
+          } else {
+            s->on_response_trailers();
+          }
         }
-      }
-      return 0;
-    case NGHTTP2_DATA:
-      if (end_stream) {
-        if (ClientStream* s = conn.stream(frame->hd.stream_id)) s->on_response_end();
-      }
-      return 0;
-    case NGHTTP2_SETTINGS:
-      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) conn.on_settings();
-      return 0;
-    case NGHTTP2_GOAWAY:
-      conn.on_goaway();
-      return 0;
-    default:
-      return 0;
-  }
+        return 0;
+      case NGHTTP2_DATA:
+        if (end_stream) {
+          if (ClientStream* s = conn.stream(frame->hd.stream_id)) s->on_response_end();
+        }
+        return 0;
+      case NGHTTP2_SETTINGS:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) conn.on_settings();
+        return 0;
+      case NGHTTP2_GOAWAY:
+        conn.on_goaway();
+        return 0;
+      default:
+        return 0;
+    }
+  });
 }
 
 int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-  if (frame->hd.type == NGHTTP2_HEADERS) conn_of(user_data).mark_sent(frame->hd.stream_id);
-  return 0;
+  return guarded("frame_send", [&] {
+    if (frame->hd.type == NGHTTP2_HEADERS) conn_of(user_data).mark_sent(frame->hd.stream_id);
+    return 0;
+  });
 }
 
-int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
-                  size_t len, void* user_data) {
-  if (ClientStream* s = conn_of(user_data).stream(stream_id)) {
-    s->on_response_data(data, len);
-  } else {
-    nghttp2_session_consume_connection(session, len);
-  }
-  return 0;
+int on_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+                  void* user_data) {
+  return guarded("data_chunk", [&] {
+    ClientConnection& conn = conn_of(user_data);
+    conn.note_received(len);
+    if (ClientStream* s = conn.stream(stream_id)) {
+      s->on_response_data(data, len);
+    } else {
+      conn.consume(stream_id, len);  // a stream we already let go of
+    }
+    return 0;
+  });
 }
 
 int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
-  conn_of(user_data).end_stream(stream_id, error_code);
-  return 0;
+  return guarded("stream_close", [&] {
+    conn_of(user_data).end_stream(stream_id, error_code);
+    return 0;
+  });
 }
 
 ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags,
                   nghttp2_data_source*, void* user_data) {
-  ClientStream* s = conn_of(user_data).stream(stream_id);
-  if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  return to_data_source_result(s->read_request_body(buf, length), flags);
+  return guarded("read_body", [&]() -> ssize_t {
+    ClientStream* s = conn_of(user_data).stream(stream_id);
+    if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return to_data_source_result(s->read_request_body(buf, length), flags);
+  });
 }
 
 nghttp2_session_callbacks* client_callbacks() {
@@ -102,7 +116,7 @@ std::shared_ptr<ClientConnection> ClientConnection::create(asio::any_io_executor
                                                            const SessionSettings& settings,
                                                            Owner& owner) {
   auto conn = std::make_shared<ClientConnection>(executor, owner);
-  nghttp2_option* opt = make_session_options();
+  nghttp2_option* opt = make_session_options(settings);
   nghttp2_session_client_new2(&conn->session_, client_callbacks(), conn.get(), opt);
   nghttp2_option_del(opt);
   conn->submit_settings(settings, /*server=*/false);
@@ -168,26 +182,14 @@ void ClientConnection::resume_request(int32_t stream_id) {
   request_flush();
 }
 
-void ClientConnection::consume(int32_t stream_id, size_t n) {
-  if (closed() || n == 0) return;
-  if (nghttp2_session_consume(session_, stream_id, n) != 0) {
-    nghttp2_session_consume_connection(session_, n);
-  }
-  request_flush();
-}
-
 void ClientConnection::reset_stream(int32_t stream_id, uint32_t error_code) {
   if (closed()) return;
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, error_code);
   request_flush();
 }
 
-void ClientConnection::detach(int32_t stream_id, size_t unconsumed_bytes) {
+void ClientConnection::detach(int32_t stream_id) {
   if (streams_.erase(stream_id) == 0) return;
-  if (!closed() && unconsumed_bytes > 0) {
-    nghttp2_session_consume_connection(session_, unconsumed_bytes);
-    request_flush();
-  }
   owner_.on_capacity_changed(*this);
   close_if_retired_and_idle();
 }

@@ -33,10 +33,10 @@ class ClientConnection final : public Connection {
   Expected<int32_t, std::string> submit_request(const HeaderBlock& headers, bool has_body,
                                                 ClientStream* stream);
   void resume_request(int32_t stream_id);
-  void consume(int32_t stream_id, size_t n);
   void reset_stream(int32_t stream_id, uint32_t error_code);
-  // The stream's owner is gone: no more events for it (reset it first if still open).
-  void detach(int32_t stream_id, size_t unconsumed_bytes);
+  // The stream's owner is gone: no more events for it (reset it first if still open). The owner
+  // consumes what it received and did not pass on (Connection::consume).
+  void detach(int32_t stream_id);
 
   bool connected() const { return connected_; }
   // Still takes new streams: not closed, no GOAWAY received, not retired by age.

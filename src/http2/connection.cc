@@ -6,26 +6,100 @@ namespace sluice::http2 {
 namespace {
 // A write batch: large enough to fill a socket buffer, small enough to stay responsive.
 constexpr size_t kMaxWriteBatch = 128 * 1024;
+// Batches written per flush before other connections get a turn.
+constexpr int kMaxBatchesPerFlush = 4;
+
+FlowStats& unshared_flow_stats() {
+  thread_local FlowStats stats;
+  return stats;
+}
 }  // namespace
 
-nghttp2_option* make_session_options() {
+void log_callback_exception(const char* what, const char* message) noexcept {
+  try {
+    spdlog::error("exception in HTTP/2 callback {}: {}; failing the connection", what, message);
+  } catch (...) {
+  }
+}
+
+nghttp2_option* make_session_options(const SessionSettings& s) {
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_option_set_no_closed_streams(opt, 1);
+  // Our own reset policing (ServerConnection) answers first, with ENHANCE_YOUR_CALM; nghttp2's
+  // limiter (a GOAWAY INTERNAL_ERROR) stays armed behind it, twice as loose.
+  nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * s.reset_burst, 2ull * s.reset_rate);
+  nghttp2_option_set_max_continuations(opt, s.max_continuations);
   return opt;
 }
 
 Connection::Connection(asio::ip::tcp::socket socket)
-    : socket_(std::move(socket)), keepalive_timer_(socket_.get_executor()) {}
+    : socket_(std::move(socket)),
+      flow_stats_(&unshared_flow_stats()),
+      keepalive_timer_(socket_.get_executor()) {}
 
 Connection::~Connection() {
   if (session_ != nullptr) nghttp2_session_del(session_);
+  // A connection dropped before it ever started still owes nothing to the shared stats.
+  flow_stats_->unconsumed_bytes.fetch_sub(static_cast<int64_t>(unconsumed_),
+                                          std::memory_order_relaxed);
+  set_write_buffered(0);
+}
+
+void Connection::set_flow_stats(FlowStats* stats) {
+  flow_stats_->unconsumed_bytes.fetch_sub(static_cast<int64_t>(unconsumed_),
+                                          std::memory_order_relaxed);
+  flow_stats_->write_buffered_bytes.fetch_sub(static_cast<int64_t>(write_buf_.size()),
+                                              std::memory_order_relaxed);
+  flow_stats_ = stats;
+  flow_stats_->unconsumed_bytes.fetch_add(static_cast<int64_t>(unconsumed_),
+                                          std::memory_order_relaxed);
+  flow_stats_->write_buffered_bytes.fetch_add(static_cast<int64_t>(write_buf_.size()),
+                                              std::memory_order_relaxed);
+}
+
+void Connection::note_received(size_t n) {
+  unconsumed_ += n;
+  flow_stats_->unconsumed_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+}
+
+void Connection::consume(int32_t stream_id, size_t n) {
+  if (closed_) return;  // nothing is owed to a peer that is gone
+  if (n > unconsumed_) {
+    // A bookkeeping fault: giving back more than arrived would let the peer overrun our
+    // buffers. Never do it; count it so tests and operators see it.
+    flow_stats_->overconsumed_bytes.fetch_add(n - unconsumed_, std::memory_order_relaxed);
+    spdlog::error("flow control: consuming {} bytes with only {} received (stream {})", n,
+                  unconsumed_, stream_id);
+    n = unconsumed_;
+  }
+  if (n == 0) return;
+  unconsumed_ -= n;
+  flow_stats_->unconsumed_bytes.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+  // On a closed stream nghttp2 gives the bytes back to the connection window only.
+  int rv = stream_id > 0 ? nghttp2_session_consume(session_, stream_id, n)
+                         : nghttp2_session_consume_connection(session_, n);
+  if (rv != 0) {
+    close(std::string("flow control: ") + nghttp2_strerror(rv));
+    return;
+  }
+  // nghttp2 queues a WINDOW_UPDATE only once half a window is consumed.
+  if (nghttp2_session_want_write(session_) != 0) request_flush();
+}
+
+void Connection::set_write_buffered(size_t n) {
+  flow_stats_->write_buffered_bytes.fetch_add(
+      static_cast<int64_t>(n) - static_cast<int64_t>(write_buf_.size()), std::memory_order_relaxed);
 }
 
 void Connection::submit_settings(const SessionSettings& s, bool server) {
   std::vector<nghttp2_settings_entry> iv = {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, s.stream_window},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s.max_header_list_size},
+      // gRPC never used the RFC 7540 priority tree; without it nghttp2 keeps no per-stream
+      // dependency state (RFC 9218).
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   };
   if (server) {
     iv.push_back({NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s.max_concurrent_streams});
@@ -94,38 +168,82 @@ void Connection::read_available() {
 
 void Connection::flush() {
   if (writing_ || closed_) return;
-  while (write_buf_.size() < kMaxWriteBatch) {
-    const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n < 0) {
-      finish(std::string("HTTP/2 send error: ") + nghttp2_strerror(static_cast<int>(n)));
+  // Gather what the session has into a per-thread batch and write it at once; only what the
+  // socket does not take is copied into write_buf_, so a connection that keeps up holds no
+  // write buffer at all.
+  thread_local std::vector<uint8_t> batch;
+  for (int round = 0; round < kMaxBatchesPerFlush; ++round) {
+    batch.clear();
+    while (batch.size() < kMaxWriteBatch) {
+      const uint8_t* data = nullptr;
+      ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n < 0) {
+        finish(std::string("HTTP/2 send error: ") + nghttp2_strerror(static_cast<int>(n)));
+        return;
+      }
+      if (n == 0) break;
+      batch.insert(batch.end(), data, data + n);
+    }
+    if (batch.empty()) {
+      if (!close_after_write_.empty()) {
+        finish(close_after_write_);
+      } else if (nghttp2_session_want_read(session_) == 0 &&
+                 nghttp2_session_want_write(session_) == 0) {
+        finish("session finished");
+      }
       return;
     }
-    if (n == 0) break;
-    write_buf_.insert(write_buf_.end(), data, data + n);
+    if (!write_now(batch.data(), batch.size()) || writing_) return;
+    if (batch.size() < kMaxWriteBatch) return;  // the session had no more
   }
-  if (write_buf_.empty()) {
-    if (!close_after_write_.empty()) {
-      finish(close_after_write_);
-      return;
-    }
-    if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
-      finish("session finished");
-    }
-    return;
+  request_flush();  // more to send: after the other connections had their turn
+}
+
+bool Connection::write_now(const uint8_t* data, size_t size) {
+  asio::error_code ec;
+  size_t written = socket_.write_some(asio::buffer(data, size), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    written = 0;
+  } else if (ec) {
+    finish(ec.message());
+    return false;
   }
+  if (written < size) {
+    set_write_buffered(size - written);
+    write_buf_.assign(data + written, data + size);
+    wait_writable();
+  }
+  return true;
+}
+
+void Connection::wait_writable() {
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_buf_),
-                    [self = shared_from_this()](asio::error_code ec, size_t) {
-                      self->writing_ = false;
-                      self->write_buf_.clear();
-                      if (self->closed_) return;
-                      if (ec) {
-                        self->finish(ec.message());
-                        return;
-                      }
-                      self->flush();
-                    });
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](asio::error_code ec) {
+                       self->writing_ = false;
+                       if (self->closed_) return;
+                       if (ec) {
+                         self->finish(ec.message());
+                         return;
+                       }
+                       asio::error_code wec;
+                       auto& buf = self->write_buf_;
+                       size_t n = self->socket_.write_some(asio::buffer(buf), wec);
+                       if (wec == asio::error::would_block || wec == asio::error::try_again) {
+                         n = 0;
+                       } else if (wec) {
+                         self->finish(wec.message());
+                         return;
+                       }
+                       self->set_write_buffered(buf.size() - n);
+                       buf.erase(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
+                       if (!buf.empty()) {
+                         self->wait_writable();
+                         return;
+                       }
+                       std::vector<uint8_t>().swap(buf);  // idle connections keep no buffer
+                       self->flush();
+                     });
 }
 
 void Connection::close(std::string reason) { finish(std::move(reason)); }
@@ -172,6 +290,12 @@ void Connection::finish(std::string reason) {
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  // Nothing is owed to a peer that is gone: take this connection out of the shared figures.
+  flow_stats_->unconsumed_bytes.fetch_sub(static_cast<int64_t>(unconsumed_),
+                                          std::memory_order_relaxed);
+  unconsumed_ = 0;
+  set_write_buffered(0);
+  std::vector<uint8_t>().swap(write_buf_);
   on_closed(reason);
 }
 

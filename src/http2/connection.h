@@ -8,11 +8,14 @@
 
 #include <array>
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "http2/flow_stats.h"
 
 namespace sluice::http2 {
 
@@ -27,6 +30,14 @@ struct SessionSettings {
   // the client gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
   std::chrono::milliseconds min_ping_interval{10000};
   uint32_t max_ping_strikes = 2;
+  // Abuse limits (server side): stream resets by the client (CVE-2023-44487, rapid reset),
+  // SETTINGS frames and empty DATA frames, each a token bucket of `burst` refilled at `rate`
+  // per second; over it, GOAWAY ENHANCE_YOUR_CALM. CONTINUATION frames per header block.
+  uint32_t reset_burst = 1000;
+  uint32_t reset_rate = 100;
+  uint32_t control_frame_burst = 1000;
+  uint32_t control_frame_rate = 100;
+  uint32_t max_continuations = 8;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -49,6 +60,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_frame_received() { ++frames_received_; }
   bool closed() const { return closed_; }
   nghttp2_session* session() const { return session_; }
+  // Where this connection reports its flow-control bookkeeping (default: nowhere shared).
+  void set_flow_stats(FlowStats* stats);
+  // DATA payload handed to us by the session (nghttp2 consumes padding and ignored DATA itself).
+  void note_received(size_t n);
+  // Gives `n` received bytes back to the peer: to the stream's window and the connection's
+  // (only the connection's if the stream is closed). Never more than was received.
+  void consume(int32_t stream_id, size_t n);
+  // Bytes received and not yet consumed on this connection.
+  uint64_t unconsumed() const { return unconsumed_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  protected:
@@ -68,10 +88,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_read();
   void read_available();
   void flush();
+  // Writes what it can of `data` now; the rest waits in write_buf_ for the socket. False if the
+  // connection failed.
+  bool write_now(const uint8_t* data, size_t size);
+  void wait_writable();
+  void set_write_buffered(size_t n);
   void arm_keepalive();
   void finish(std::string reason);
 
+  // Bytes the socket did not take yet; empty (and unallocated) while writes keep up.
   std::vector<uint8_t> write_buf_;
+  FlowStats* flow_stats_;
+  uint64_t unconsumed_ = 0;
   bool writing_ = false;
   bool flush_posted_ = false;
   bool closed_ = false;
@@ -86,7 +114,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 // Creates nghttp2 options shared by both sides: we open windows ourselves, only after the
-// bytes moved on (coupled flow control), so automatic WINDOW_UPDATE is off.
-nghttp2_option* make_session_options();
+// bytes moved on (coupled flow control), so automatic WINDOW_UPDATE is off; closed streams are
+// not kept (no RFC 7540 priority tree: a used connection stays as small as a fresh one); the
+// abuse limits of `s` are set.
+nghttp2_option* make_session_options(const SessionSettings& s);
+
+void log_callback_exception(const char* what, const char* message) noexcept;
+
+// Runs an nghttp2 callback body: no C++ exception may unwind through nghttp2's C frames, so one
+// becomes NGHTTP2_ERR_CALLBACK_FAILURE (the session then fails the connection), logged.
+template <typename F>
+auto guarded(const char* what, F&& body) noexcept -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    log_callback_exception(what, e.what());
+  } catch (...) {
+    log_callback_exception(what, "unknown exception");
+  }
+  return NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
 
 }  // namespace sluice::http2

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "http2/nv.h"
 
@@ -16,53 +17,71 @@ ServerStream* stream_of(nghttp2_session* session, int32_t stream_id) {
 }
 
 int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-    conn_of(user_data).begin_stream(frame->hd.stream_id);
-  }
-  return 0;
+  return guarded("begin_headers", [&] {
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      conn_of(user_data).begin_stream(frame->hd.stream_id);
+    }
+    return 0;
+  });
 }
 
 int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
               size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
-  // Request trailers carry nothing gRPC uses; only the request headers are kept.
-  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  if (ServerStream* s = stream_of(session, frame->hd.stream_id)) {
-    if (!s->count_header(namelen, valuelen, conn_of(user_data).max_header_list_size())) return 0;
-    s->incoming_headers().add({reinterpret_cast<const char*>(name), namelen},
-                              {reinterpret_cast<const char*>(value), valuelen});
-  }
-  return 0;
+  return guarded("header", [&] {
+    // Request trailers carry nothing gRPC uses; only the request headers are kept.
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (ServerStream* s = stream_of(session, frame->hd.stream_id)) {
+      if (!s->count_header(namelen, valuelen, conn_of(user_data).max_header_list_size())) return 0;
+      s->incoming_headers().add({reinterpret_cast<const char*>(name), namelen},
+                                {reinterpret_cast<const char*>(value), valuelen});
+    }
+    return 0;
+  });
 }
 
 int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
-  conn_of(user_data).on_frame_received();
-  const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  switch (frame->hd.type) {
-    case NGHTTP2_HEADERS: {
-      ServerStream* s = stream_of(session, frame->hd.stream_id);
-      if (s == nullptr) return 0;
-      if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-        s->on_request_headers(end_stream);
-      } else if (end_stream) {
-        s->on_request_end();
+  return guarded("frame_recv", [&] {
+    ServerConnection& conn = conn_of(user_data);
+    conn.on_frame_received();
+    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    switch (frame->hd.type) {
+      case NGHTTP2_HEADERS: {
+        ServerStream* s = stream_of(session, frame->hd.stream_id);
+        if (s == nullptr) return 0;
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+          s->on_request_headers(end_stream);
+        } else if (end_stream) {
+          s->on_request_end();
+        }
+        return 0;
       }
-      return 0;
+      case NGHTTP2_DATA:
+        if (frame->hd.length == 0 && !end_stream) conn.police(ServerConnection::Abuse::kEmptyData);
+        if (end_stream) {
+          if (ServerStream* s = stream_of(session, frame->hd.stream_id)) s->on_request_end();
+        }
+        return 0;
+      case NGHTTP2_RST_STREAM: {
+        // Only resets before any answer count (the rapid-reset pattern): cancelling a call
+        // that is being answered is ordinary.
+        ServerStream* s = stream_of(session, frame->hd.stream_id);
+        if (s == nullptr || !s->response_started()) conn.police(ServerConnection::Abuse::kReset);
+        return 0;
+      }
+      case NGHTTP2_SETTINGS:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) conn.police(ServerConnection::Abuse::kSettings);
+        return 0;
+      case NGHTTP2_PING:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
+          conn.on_ping_ack();
+        } else {
+          conn.on_ping();
+        }
+        return 0;
+      default:
+        return 0;
     }
-    case NGHTTP2_DATA:
-      if (end_stream) {
-        if (ServerStream* s = stream_of(session, frame->hd.stream_id)) s->on_request_end();
-      }
-      return 0;
-    case NGHTTP2_PING:
-      if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
-        conn_of(user_data).on_ping_ack();
-      } else {
-        conn_of(user_data).on_ping();
-      }
-      return 0;
-    default:
-      return 0;
-  }
+  });
 }
 
 int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
@@ -73,26 +92,34 @@ int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data)
 }
 
 int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
-                  size_t len, void*) {
-  if (ServerStream* s = stream_of(session, stream_id)) {
-    s->on_request_data(data, len);
-  } else {
-    nghttp2_session_consume_connection(session, len);  // a stream we already let go of
-  }
-  return 0;
+                  size_t len, void* user_data) {
+  return guarded("data_chunk", [&] {
+    ServerConnection& conn = conn_of(user_data);
+    conn.note_received(len);
+    if (ServerStream* s = stream_of(session, stream_id)) {
+      s->on_request_data(data, len);
+    } else {
+      conn.consume(stream_id, len);  // a stream we already let go of
+    }
+    return 0;
+  });
 }
 
 int on_stream_close(nghttp2_session* session, int32_t stream_id, uint32_t error_code,
                     void* user_data) {
-  conn_of(user_data).end_stream(stream_id, stream_of(session, stream_id), error_code);
-  return 0;
+  return guarded("stream_close", [&] {
+    conn_of(user_data).end_stream(stream_id, stream_of(session, stream_id), error_code);
+    return 0;
+  });
 }
 
 ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
                   uint32_t* flags, nghttp2_data_source*, void*) {
-  ServerStream* s = stream_of(session, stream_id);
-  if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  return to_data_source_result(s->read_response_body(buf, length), flags);
+  return guarded("read_body", [&]() -> ssize_t {
+    ServerStream* s = stream_of(session, stream_id);
+    if (s == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return to_data_source_result(s->read_response_body(buf, length), flags);
+  });
 }
 
 nghttp2_session_callbacks* server_callbacks() {
@@ -121,13 +148,15 @@ ServerConnection::ServerConnection(asio::ip::tcp::socket socket, const SessionSe
       idle_timer_(socket_.get_executor()),
       max_header_list_size_(settings.max_header_list_size),
       min_ping_interval_(settings.min_ping_interval),
-      max_ping_strikes_(settings.max_ping_strikes) {}
+      max_ping_strikes_(settings.max_ping_strikes),
+      reset_budget_(settings.reset_burst, settings.reset_rate),
+      control_frame_budget_(settings.control_frame_burst, settings.control_frame_rate) {}
 
 std::shared_ptr<ServerConnection> ServerConnection::create(asio::ip::tcp::socket socket,
                                                            const SessionSettings& settings,
                                                            Owner& owner) {
   auto conn = std::make_shared<ServerConnection>(std::move(socket), settings, owner);
-  nghttp2_option* opt = make_session_options();
+  nghttp2_option* opt = make_session_options(settings);
   nghttp2_session_server_new2(&conn->session_, server_callbacks(), conn.get(), opt);
   nghttp2_option_del(opt);
   conn->submit_settings(settings, /*server=*/true);
@@ -169,14 +198,6 @@ int ServerConnection::submit_trailers(int32_t stream_id, const HeaderBlock& trai
 void ServerConnection::resume_response(int32_t stream_id) {
   if (closed()) return;
   nghttp2_session_resume_data(session_, stream_id);
-  request_flush();
-}
-
-void ServerConnection::consume(int32_t stream_id, size_t n) {
-  if (closed() || n == 0) return;
-  if (nghttp2_session_consume(session_, stream_id, n) != 0) {
-    nghttp2_session_consume_connection(session_, n);  // the stream is already closed
-  }
   request_flush();
 }
 
@@ -241,6 +262,25 @@ void ServerConnection::on_ping() {
   }
   last_ping_ = now;
   sent_since_ping_ = false;
+}
+
+void ServerConnection::police(Abuse kind) {
+  if (calmed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  TokenBucket& budget = kind == Abuse::kReset ? reset_budget_ : control_frame_budget_;
+  if (budget.take(now)) return;
+  calmed_ = true;
+  static constexpr const char* kDebug[] = {"too_many_resets", "too_many_settings",
+                                           "too_many_empty_data_frames"};
+  const char* debug = kDebug[static_cast<int>(kind)];
+  spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM", debug);
+  // Streams the client opened and reset are over; what is still open gets no new company.
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_),
+                        NGHTTP2_ENHANCE_YOUR_CALM, reinterpret_cast<const uint8_t*>(debug),
+                        std::strlen(debug));
+  owner_.on_abuse(*this, kind);
+  close_after_write(debug);
 }
 
 void ServerConnection::on_ping_ack() {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "base/rate_limit.h"
 #include "http2/connection.h"
 #include "http2/stream.h"
 
@@ -12,12 +13,17 @@ namespace sluice::http2 {
 
 class ServerConnection final : public Connection {
  public:
+  // What a client may not do too often (SessionSettings has the limits).
+  enum class Abuse { kReset, kSettings, kEmptyData };
+
   class Owner {
    public:
     virtual ~Owner() = default;
     // A new request stream; the returned stream receives its events until on_downstream_closed.
     virtual ServerStream* new_stream(ServerConnection& conn, int32_t stream_id) = 0;
     virtual void on_connection_closed(ServerConnection& conn) = 0;
+    // The client went over an abuse limit and got GOAWAY ENHANCE_YOUR_CALM.
+    virtual void on_abuse(ServerConnection&, Abuse) {}
   };
 
   static std::shared_ptr<ServerConnection> create(asio::ip::tcp::socket socket,
@@ -29,8 +35,6 @@ class ServerConnection final : public Connection {
   // Only from inside ServerStream::read_response_body, as nghttp2 prescribes for trailers.
   int submit_trailers(int32_t stream_id, const HeaderBlock& trailers);
   void resume_response(int32_t stream_id);
-  // Re-opens the receive window by bytes the other side has taken (coupled flow control).
-  void consume(int32_t stream_id, size_t n);
   void reset_stream(int32_t stream_id, uint32_t error_code);
   // Graceful shutdown (gRFC A9): GOAWAY with the maximum stream id, a PING round trip, then
   // GOAWAY with the last stream id actually processed; open streams finish.
@@ -47,6 +51,8 @@ class ServerConnection final : public Connection {
   void end_stream(int32_t stream_id, ServerStream* stream, uint32_t error_code);
   void on_ping_ack();
   void on_ping();
+  // Counts one abusable frame; over its budget, GOAWAY ENHANCE_YOUR_CALM and close.
+  void police(Abuse kind);
   void on_response_frame_sent() {
     sent_since_ping_ = true;
     ping_strikes_ = 0;
@@ -71,6 +77,9 @@ class ServerConnection final : public Connection {
   std::chrono::steady_clock::time_point last_ping_{};
   uint32_t ping_strikes_ = 0;
   bool sent_since_ping_ = true;
+  TokenBucket reset_budget_;
+  TokenBucket control_frame_budget_;
+  bool calmed_ = false;
   bool shutdown_started_ = false;
   bool final_goaway_sent_ = false;
 };

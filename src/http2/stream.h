@@ -43,6 +43,8 @@ class ServerStream {
   // Copies the next response body bytes; on kEndWithTrailers the stream has submitted the
   // trailers itself.
   virtual BodyRead read_response_body(uint8_t* buf, size_t len) = 0;
+  // Response headers went out (a reset after that is an ordinary cancel, not rapid reset).
+  virtual bool response_started() const = 0;
 
  protected:
   HeaderBlock incoming_;

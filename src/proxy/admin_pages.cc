@@ -20,11 +20,67 @@ void status_samples(PrometheusWriter& w, std::string_view name, PrometheusWriter
   }
 }
 
+void flow_samples(PrometheusWriter& w, const std::vector<const WorkerFlow*>& flows) {
+  struct Side {
+    const char* name;
+    const http2::FlowStats WorkerFlow::*stats;
+  };
+  const Side sides[] = {{"downstream", &WorkerFlow::downstream}, {"upstream", &WorkerFlow::upstream}};
+  auto sum = [&](const Side& side, auto field) {
+    int64_t total = 0;
+    for (const WorkerFlow* f : flows) {
+      total += static_cast<int64_t>(((f->*side.stats).*field).load(std::memory_order_relaxed));
+    }
+    return total;
+  };
+  w.family("sluice_http2_unconsumed_bytes", "gauge",
+           "DATA bytes received and not yet given back to the peer's window (0 once idle).");
+  for (const Side& s : sides) {
+    w.sample("sluice_http2_unconsumed_bytes", {{"side", s.name}},
+             sum(s, &http2::FlowStats::unconsumed_bytes));
+  }
+  w.family("sluice_http2_overconsumed_bytes_total", "counter",
+           "Window given back beyond the bytes received: a flow-control fault (never moves).");
+  for (const Side& s : sides) {
+    w.sample("sluice_http2_overconsumed_bytes_total", {{"side", s.name}},
+             sum(s, &http2::FlowStats::overconsumed_bytes));
+  }
+  w.family("sluice_http2_write_buffered_bytes", "gauge",
+           "Bytes waiting for a socket that would block.");
+  for (const Side& s : sides) {
+    w.sample("sluice_http2_write_buffered_bytes", {{"side", s.name}},
+             sum(s, &http2::FlowStats::write_buffered_bytes));
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
-                           const std::map<std::string, DiscoveryStatus>& discovery) {
+                           const std::map<std::string, DiscoveryStatus>& discovery,
+                           const std::vector<const WorkerFlow*>& flows) {
   PrometheusWriter w;
+  flow_samples(w, flows);
+  w.family("sluice_downstream_refused_streams_total", "counter",
+           "New streams refused (REFUSED_STREAM) because buffered bytes were over "
+           "http2.max_buffered_bytes.");
+  w.sample("sluice_downstream_refused_streams_total", {{"reason", "buffer_limit"}},
+           read(stats.streams_refused_buffer_limit));
+  w.family("sluice_downstream_abuse_goaways_total", "counter",
+           "Downstream connections sent GOAWAY ENHANCE_YOUR_CALM, by what they flooded.");
+  const char* abuses[] = {"resets", "settings", "empty_data"};
+  for (size_t i = 0; i < std::size(abuses); ++i) {
+    w.sample("sluice_downstream_abuse_goaways_total", {{"reason", abuses[i]}},
+             read(stats.abuse_goaways[i]));
+  }
+  w.family("sluice_accept_errors_total", "counter",
+           "Failed accepts (out of file descriptors or memory); the worker backs off.");
+  w.sample("sluice_accept_errors_total", {}, read(stats.accept_errors));
+  w.family("sluice_downstream_connections_rejected_total", "counter",
+           "Connections closed at accept because their listener was at max_connections.");
+  w.sample("sluice_downstream_connections_rejected_total", {}, read(stats.connections_rejected));
+  w.family("sluice_worker_exceptions_total", "counter",
+           "Exceptions that reached a worker's event loop (logged; it kept serving).");
+  w.sample("sluice_worker_exceptions_total", {}, read(stats.worker_exceptions));
   w.family("sluice_calls_total", "counter",
            "Finished calls by cluster, endpoint and grpc-status (endpoint \"\": none reached).");
   status_samples(w, "sluice_calls_total", {{"cluster", ""}, {"endpoint", ""}},

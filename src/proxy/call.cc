@@ -31,6 +31,15 @@ Call::~Call() { add(worker_.stats().calls_in_flight, -1); }
 void Call::on_request_headers(bool end_stream) {
   request_headers_ = std::move(incoming_headers());
   request_ended_ = end_stream;
+  if (worker_.over_buffer_budget()) {
+    // Out of buffer: refuse before anything reached a backend, so the client may retry
+    // elsewhere; what it still sends for this stream is dropped on arrival.
+    status_ = StatusCode::kUnavailable;
+    response_done_ = true;
+    bump(worker_.stats().streams_refused_buffer_limit);
+    down_.reset_stream(down_id_, wire::h2_error::kRefusedStream);
+    return;
+  }
   if (header_list_size() > down_.max_header_list_size()) {
     fail(StatusCode::kResourceExhausted,
          "request header list of " + std::to_string(header_list_size()) +
@@ -106,6 +115,7 @@ void Call::on_deadline() {
   if (response_started_) {  // mid-response: only a reset can end it
     status_ = StatusCode::kDeadlineExceeded;
     response_done_ = true;
+    drop_response_body();
     down_.reset_stream(down_id_, wire::h2_error::kCancel);
     return;
   }
@@ -115,6 +125,11 @@ void Call::on_deadline() {
 
 void Call::route_upstream() {
   const auto& name = cluster_->snapshot->config.name;
+  // Endpoints that cannot take the call now (connect backoff, queue full) are skipped, not
+  // counted as tried: the call reached none of them, and the tried set is small. The picker
+  // moves on with each pick, so after one skip per endpoint all were seen.
+  const size_t endpoints = cluster_->pools.size();
+  size_t skipped = 0;
   while (true) {
     auto picked = cluster_->picker->pick(tried_);
     if (auto* f = std::get_if<core::PickFail>(&picked)) {
@@ -127,14 +142,20 @@ void Call::route_upstream() {
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;
     }
-    tried_.add(index);
     endpoint_ = index;
+    tried_.add(index);  // before assign: attach() may route again at once
     UpstreamPool& pool = *cluster_->pools[index];
     queued_in_ = &pool;  // until attach() says otherwise
     auto assigned = pool.assign(this);
     if (assigned) return;
+    tried_.remove(index);
     queued_in_ = nullptr;
     last_error_ = assigned.error();
+    if (++skipped >= endpoints) {
+      fail(StatusCode::kUnavailable,
+           "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
+      return;
+    }
   }
 }
 
@@ -159,6 +180,7 @@ void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
     return;
   }
   up_id_ = *id;
+  response_from_ = conn;
   add(es.in_flight, 1);
   attached_ = true;
 }
@@ -177,6 +199,7 @@ void Call::on_request_data(const uint8_t* data, size_t len) {
     return;
   }
   request_body_.append(data, len);
+  request_unconsumed_ += len;
   if (up_ && upstream_deferred_) {
     upstream_deferred_ = false;
     up_->resume_request(up_id_);
@@ -195,12 +218,26 @@ http2::BodyRead Call::read_request_body(uint8_t* buf, size_t len) {
   size_t n = request_body_.read(buf, len);
   if (n > 0) {
     keep_for_replay(buf, n);
-    down_.consume(down_id_, n);
+    settle_request();
   }
   if (request_body_.empty() && request_ended_) return {http2::BodyRead::Kind::kEnd, n};
   if (n > 0) return {http2::BodyRead::Kind::kData, n};
   upstream_deferred_ = true;
   return {http2::BodyRead::Kind::kDeferred, 0};
+}
+
+void Call::settle_request() {
+  const size_t still_queued = std::min(request_unconsumed_, request_body_.size());
+  if (request_unconsumed_ == still_queued) return;
+  down_.consume(down_id_, request_unconsumed_ - still_queued);
+  request_unconsumed_ = still_queued;
+}
+
+void Call::drop_response_body() {
+  if (response_from_ && !response_body_.empty()) {
+    response_from_->consume(up_id_, response_body_.size());
+  }
+  response_body_.release();
 }
 
 void Call::keep_for_replay(const uint8_t* data, size_t n) {
@@ -231,7 +268,7 @@ void Call::on_response_headers(bool end_stream) {
 
 void Call::on_response_data(const uint8_t* data, size_t len) {
   if (response_done_) {
-    up_->consume(up_id_, len);
+    up_->consume(up_id_, len);  // the downstream response is over: nobody reads these
     return;
   }
   response_body_.append(data, len);
@@ -252,7 +289,7 @@ void Call::on_response_end() {
 
 http2::BodyRead Call::read_response_body(uint8_t* buf, size_t len) {
   size_t n = response_body_.read(buf, len);
-  if (n > 0 && up_) up_->consume(up_id_, n);
+  if (n > 0 && response_from_) response_from_->consume(up_id_, n);
   if (response_body_.empty()) {
     if (response_trailers_) {
       response_done_ = true;
@@ -286,6 +323,8 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   if (error_code == 0) error_code = http2::kConnectionLost;  // closed without an end: treat as lost
   if (!processed && !response_started_ && replayable_ && !response_done_) {
     // The backend never saw it: replay on another endpoint, transparently.
+    // What was sent goes in front of what was not: consumed already, so the consumption
+    // bookkeeping (the unconsumed tail) is unchanged.
     http2::ByteQueue again;
     again.append(reinterpret_cast<const uint8_t*>(replay_.data()), replay_.size());
     std::string rest(request_body_.size(), '\0');
@@ -293,6 +332,7 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
     request_body_ = std::move(again);
     replay_.clear();
+    response_from_.reset();
     const bool lost = error_code == http2::kConnectionLost;
     bump(lost ? es.replays_connection_lost : es.replays_refused);
     last_error_ = es.address + (lost ? ": connection lost" : ": stream refused");
@@ -310,12 +350,16 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     }
     return;
   }
-  // Headers already went downstream: the stream can only be reset.
+  // Headers already went downstream: the stream can only be reset. The upstream's own code
+  // (REFUSED_STREAM, say) would tell the client something untrue about this hop: CANCEL for a
+  // cancelled upstream, INTERNAL_ERROR for everything else.
   status_ = error_code == http2::kConnectionLost ? StatusCode::kUnavailable
                                                  : wire::status_from_rst_stream(error_code);
   response_done_ = true;
-  down_.reset_stream(
-      down_id_, error_code == http2::kConnectionLost ? wire::h2_error::kInternalError : error_code);
+  drop_response_body();
+  down_.reset_stream(down_id_, error_code == wire::h2_error::kCancel
+                                   ? wire::h2_error::kCancel
+                                   : wire::h2_error::kInternalError);
 }
 
 void Call::fail(StatusCode code, const std::string& message, int http_status) {
@@ -323,6 +367,7 @@ void Call::fail(StatusCode code, const std::string& message, int http_status) {
   if (response_done_) return;
   response_done_ = true;
   if (response_started_) {
+    drop_response_body();
     down_.reset_stream(down_id_, wire::h2_error::kInternalError);
     return;
   }
@@ -334,8 +379,8 @@ void Call::fail(StatusCode code, const std::string& message, int http_status) {
   h.add("grpc-message", wire::percent_encode_message(message));
   down_.submit_response(down_id_, h, /*has_body=*/false);
   // What the client sent is no longer needed; what it still sends is dropped on arrival.
-  down_.consume(down_id_, request_body_.size());
   request_body_.release();
+  settle_request();
 }
 
 void Call::detach_upstream(uint32_t reset_code) {
@@ -345,7 +390,7 @@ void Call::detach_upstream(uint32_t reset_code) {
   }
   if (!up_) return;
   if (reset_code != 0) up_->reset_stream(up_id_, reset_code);
-  up_->detach(up_id_, response_body_.size());
+  up_->detach(up_id_);
   up_.reset();
   add(endpoint_stats().in_flight, -1);
 }
@@ -354,7 +399,9 @@ void Call::on_downstream_closed(uint32_t error_code) {
   // The client went away (or the call ended): cancel what is still open upstream.
   detach_upstream(wire::h2_error::kCancel);
   if (!response_done_) status_ = StatusCode::kCancelled;
-  if (!request_body_.empty()) down_.consume(down_id_, request_body_.size());
+  request_body_.release();
+  settle_request();
+  drop_response_body();
   if (cluster_ == nullptr) {
     bump(worker_.stats().calls_unrouted[static_cast<size_t>(status_)]);
   } else if (!attached_) {

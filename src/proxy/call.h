@@ -34,6 +34,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   void on_request_end() override;
   void on_downstream_closed(uint32_t error_code) override;
   http2::BodyRead read_response_body(uint8_t* buf, size_t len) override;
+  bool response_started() const override { return response_started_; }
 
   // Upstream events.
   void on_response_headers(bool end_stream) override;
@@ -61,6 +62,11 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   EndpointStats& endpoint_stats();
   void record_status(const http2::HeaderBlock& block);
   void detach_upstream(uint32_t reset_code);
+  // Flow control, exactly once: request bytes that left request_body_ are consumed downstream
+  // (replayed bytes were consumed on their first pass); response bytes that will never be read
+  // are dropped and consumed upstream.
+  void settle_request();
+  void drop_response_body();
   // Bytes sent upstream are kept (up to a limit) until the response starts, so a stream the
   // backend never processed can be replayed on another endpoint.
   void keep_for_replay(const uint8_t* data, size_t n);
@@ -81,15 +87,21 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   core::TriedSet tried_;
   std::string last_error_;
 
-  // Upstream stream.
+  // Upstream stream, while attached.
   std::shared_ptr<http2::ClientConnection> up_;
   int32_t up_id_ = -1;
+  // The connection response_body_ came from: it gets its window back as the body goes
+  // downstream, also after the upstream stream closed (unary responses close at once).
+  std::shared_ptr<http2::ClientConnection> response_from_;
   bool upstream_deferred_ = false;
 
   // Request direction: downstream -> upstream.
   http2::HeaderBlock request_headers_;
   http2::ByteQueue request_body_;
   std::string replay_;
+  // Request bytes received downstream and not yet consumed: always the tail of request_body_
+  // (a replay puts already consumed bytes in front).
+  size_t request_unconsumed_ = 0;
   bool replayable_ = true;
   bool request_ended_ = false;
 

@@ -40,7 +40,7 @@ Expected<void, std::string> Proxy::start_workers() {
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   std::vector<uint16_t> ports;
   for (size_t i = 0; i < n; ++i) {
-    auto worker = std::make_unique<Worker>(i, snapshot_, stats_);
+    auto worker = std::make_unique<Worker>(i, n, snapshot_, stats_);
     auto bound = worker->listen(ports);
     if (!bound) return Unexpected(bound.error());
     ports = *bound;  // later workers share the ports the first one bound (port 0 included)
@@ -139,7 +139,9 @@ int Proxy::run() {
     admin.handle("GET", "/metrics", [this](const admin::HttpRequest&) {
       admin::HttpResponse r;
       r.content_type = std::string(admin::PrometheusWriter::kContentType);
-      r.body = render_metrics(*snapshot_, stats_, discovery_.status());
+      std::vector<const WorkerFlow*> flows;
+      for (const auto& worker : workers_) flows.push_back(&worker->flow());
+      r.body = render_metrics(*snapshot_, stats_, discovery_.status(), flows);
       return r;
     });
     admin.handle("GET", "/clusters", [this](const admin::HttpRequest&) {

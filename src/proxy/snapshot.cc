@@ -47,12 +47,21 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
     snap->clusters.push_back({c, std::move(set), std::move(stats)});
   }
   const auto& h = config->http2;
-  snap->downstream_settings = {h.stream_window,          h.connection_window,
-                               h.max_concurrent_streams, h.max_header_list_size,
-                               h.min_ping_interval,      h.max_ping_strikes};
-  // Upstream: the same windows; the backend decides how many streams it takes.
-  snap->upstream_settings = {h.stream_window,        h.connection_window, 0,
-                             h.max_header_list_size, h.min_ping_interval, h.max_ping_strikes};
+  http2::SessionSettings& down = snap->downstream_settings;
+  down.stream_window = h.stream_window;
+  down.connection_window = h.connection_window;
+  down.max_concurrent_streams = h.max_concurrent_streams;
+  down.max_header_list_size = h.max_header_list_size;
+  down.min_ping_interval = h.min_ping_interval;
+  down.max_ping_strikes = h.max_ping_strikes;
+  down.reset_burst = h.reset_burst;
+  down.reset_rate = h.reset_rate;
+  down.control_frame_burst = h.control_frame_burst;
+  down.control_frame_rate = h.control_frame_rate;
+  down.max_continuations = h.max_continuations;
+  // Upstream: the same windows and limits; the backend decides how many streams it takes.
+  snap->upstream_settings = down;
+  snap->upstream_settings.max_concurrent_streams = 0;
   return snap;
 }
 

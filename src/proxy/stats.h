@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "http2/flow_stats.h"
 #include "http2/grpc/status.h"
 
 namespace sluice::proxy {
@@ -52,6 +53,23 @@ struct ProxyStats {
   Gauge calls_in_flight{0};
   // Calls answered by the proxy itself before routing (malformed request, no route).
   StatusCounters calls_unrouted{};
+  // New streams refused (REFUSED_STREAM) because the worker's buffered bytes were over its
+  // share of http2.max_buffered_bytes.
+  Counter streams_refused_buffer_limit{0};
+  // Connections told GOAWAY ENHANCE_YOUR_CALM, by abuse (ServerConnection::Abuse order).
+  std::array<Counter, 3> abuse_goaways{};
+  // accept() failures (EMFILE and the like: the worker backs off) and connections closed at
+  // once because their listener was at max_connections.
+  Counter accept_errors{0};
+  Counter connections_rejected{0};
+  // Exceptions that reached a worker's event loop (logged; the worker keeps serving).
+  Counter worker_exceptions{0};
+};
+
+// One worker's connections, by side (one writer each: the worker).
+struct WorkerFlow {
+  http2::FlowStats downstream;
+  http2::FlowStats upstream;
 };
 
 }  // namespace sluice::proxy

@@ -19,13 +19,15 @@ std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
                            const config::HostPort& endpoint, const http2::SessionSettings& settings,
-                           std::shared_ptr<EndpointStats> stats, core::Random& random)
+                           std::shared_ptr<EndpointStats> stats, core::Random& random,
+                           http2::FlowStats& flow)
     : executor_(executor),
       cluster_(cluster),
       endpoint_(endpoint),
       settings_(settings),
       stats_(std::move(stats)),
       random_(random),
+      flow_(flow),
       pending_timer_(executor) {}
 
 UpstreamPool::~UpstreamPool() { close_all(); }
@@ -91,6 +93,7 @@ std::shared_ptr<http2::ClientConnection> UpstreamPool::open_connection() {
     }
   }
   auto conn = http2::ClientConnection::create(executor_, settings_, *this);
+  conn->set_flow_stats(&flow_);
   conns_.push_back(conn);
   add(stats_->upstream_connections, 1);
   bump(stats_->upstream_connections_opened);

@@ -37,7 +37,8 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
  public:
   UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
                const config::HostPort& endpoint, const http2::SessionSettings& settings,
-               std::shared_ptr<EndpointStats> stats, core::Random& random);
+               std::shared_ptr<EndpointStats> stats, core::Random& random,
+               http2::FlowStats& flow);
   ~UpstreamPool() override;
 
   // Attaches the call to a connection now, or queues it; an error means the endpoint cannot
@@ -78,6 +79,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
   http2::SessionSettings settings_;
   std::shared_ptr<EndpointStats> stats_;
   core::Random& random_;
+  http2::FlowStats& flow_;
   std::optional<asio::ip::tcp::endpoint> resolved_;
   std::vector<std::shared_ptr<http2::ClientConnection>> conns_;
   // The backend's last advertised SETTINGS_MAX_CONCURRENT_STREAMS, assumed for a new

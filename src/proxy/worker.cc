@@ -18,9 +18,20 @@ uint64_t seed_for(size_t index) {
 }
 }  // namespace
 
-Worker::Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStats& stats)
-    : index_(index), snapshot_(std::move(snapshot)), stats_(stats), random_(seed_for(index)) {
+Worker::Worker(size_t index, size_t worker_count, std::shared_ptr<const Snapshot> snapshot,
+               ProxyStats& stats)
+    : index_(index),
+      worker_count_(worker_count),
+      snapshot_(std::move(snapshot)),
+      stats_(stats),
+      random_(seed_for(index)) {
+  apply_limits();
   build_clusters();
+}
+
+void Worker::apply_limits() {
+  buffer_budget_ =
+      static_cast<int64_t>(snapshot_->config->http2.max_buffered_bytes / worker_count_);
 }
 
 void Worker::build_clusters() {
@@ -43,7 +54,7 @@ void Worker::build_clusters() {
       } else {
         pool = std::make_shared<UpstreamPool>(
             io_.get_executor(), cs.config, cs.config.endpoints[i].address,
-            snapshot_->upstream_settings, cs.stats->endpoints[i], random_);
+            snapshot_->upstream_settings, cs.stats->endpoints[i], random_, flow_.upstream);
       }
       state->pools.push_back(std::move(pool));
     }
@@ -55,6 +66,7 @@ void Worker::build_clusters() {
 void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
   asio::post(io_, [this, snapshot = std::move(snapshot)] {
     snapshot_ = snapshot;
+    apply_limits();
     build_clusters();
   });
 }
@@ -93,10 +105,25 @@ Expected<std::vector<uint16_t>, std::string> Worker::listen(const std::vector<ui
 
 void Worker::start() {
   for (const auto& [name, l] : listening_) accept(name, l.generation);
-  thread_ = std::thread([this] {
-    auto guard = asio::make_work_guard(io_);
-    io_.run();
-  });
+  thread_ = std::thread([this] { run_loop(); });
+}
+
+void Worker::run_loop() {
+  auto guard = asio::make_work_guard(io_);
+  while (true) {
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& e) {
+      // nghttp2 callbacks are guarded; this is one of our handlers. Say so loudly, keep
+      // serving the other connections.
+      bump(stats_.worker_exceptions);
+      spdlog::error("worker {}: exception in the event loop: {}", index_, e.what());
+    } catch (...) {
+      bump(stats_.worker_exceptions);
+      spdlog::error("worker {}: unknown exception in the event loop", index_);
+    }
+  }
 }
 
 void Worker::add_listener(const std::string& name, Acceptor acceptor) {
@@ -132,22 +159,66 @@ void Worker::accept(const std::string& listener, uint64_t generation) {
           return;  // removed (or replaced) by a reload, or draining
         }
         if (!ec) {
+          accept_backoff_ = std::chrono::milliseconds(0);
           // The listener's settings as of now: a reload changes them for new connections.
           const auto& listeners = snapshot_->config->listeners;
           auto l = std::find_if(listeners.begin(), listeners.end(),
                                 [&](const config::Listener& x) { return x.name == listener; });
-          if (l != listeners.end()) serve(*l, std::move(socket));
+          if (l != listeners.end()) {
+            if (at_connection_limit(*l)) {
+              bump(stats_.connections_rejected);
+              asio::error_code ignored;
+              socket.close(ignored);  // at once: a client waiting in the backlog learns nothing
+            } else {
+              serve(*l, std::move(socket));
+            }
+          }
         } else if (ec != asio::error::operation_aborted) {
-          spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
+          // Out of file descriptors or memory: the pending connection stays in the backlog,
+          // so accepting again at once would spin. Pause, growing up to 1 s.
+          bump(stats_.accept_errors);
+          accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                                       std::chrono::milliseconds(1000));
+          if (accept_backoff_ == std::chrono::milliseconds(10) ||
+              accept_backoff_ == std::chrono::milliseconds(1000)) {
+            spdlog::warn("worker {}: accept failed: {}; retrying in {} ms", index_, ec.message(),
+                         accept_backoff_.count());
+          }
+          accept_later(listener, generation);
+          return;
         }
         accept(listener, generation);
       });
 }
 
+void Worker::accept_later(const std::string& listener, uint64_t generation) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, accept_backoff_);
+  timer->async_wait([this, timer, listener, generation](asio::error_code ec) {
+    if (ec || draining_) return;
+    auto it = listening_.find(listener);
+    if (it == listening_.end() || it->second.generation != generation) return;
+    accept(listener, generation);
+  });
+}
+
+bool Worker::at_connection_limit(const config::Listener& l) const {
+  if (l.max_connections == 0) return false;
+  // Each worker takes an equal share: the kernel spreads SO_REUSEPORT accepts evenly.
+  const size_t share = (l.max_connections + worker_count_ - 1) / worker_count_;
+  auto it = connections_per_listener_.find(l.name);
+  return it != connections_per_listener_.end() && it->second >= share;
+}
+
+void Worker::on_abuse(http2::ServerConnection&, http2::ServerConnection::Abuse abuse) {
+  bump(stats_.abuse_goaways[static_cast<size_t>(abuse)]);
+}
+
 void Worker::serve(const config::Listener& l, asio::ip::tcp::socket socket) {
   auto conn =
       http2::ServerConnection::create(std::move(socket), snapshot_->downstream_settings, *this);
+  conn->set_flow_stats(&flow_.downstream);
   downstream_.emplace(conn.get(), Downstream{conn, l.name});
+  ++connections_per_listener_[l.name];
   if (l.max_connection_age.count() > 0) {
     // +-10% jitter so connections accepted together do not all move at once.
     conn->set_max_age(core::jittered(l.max_connection_age, 0.1, random_),
@@ -169,6 +240,7 @@ void Worker::on_connection_closed(http2::ServerConnection& conn) {
   auto it = downstream_.find(&conn);
   if (it == downstream_.end()) return;
   asio::post(io_, [keep = it->second.conn] {});  // outlive the callback chain we are in
+  --connections_per_listener_[it->second.listener];
   downstream_.erase(it);
   downstream_count_.fetch_sub(1);
   add(stats_.downstream_connections, -1);

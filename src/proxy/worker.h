@@ -33,7 +33,8 @@ struct ClusterState {
 
 class Worker final : public http2::ServerConnection::Owner {
  public:
-  Worker(size_t index, std::shared_ptr<const Snapshot> snapshot, ProxyStats& stats);
+  Worker(size_t index, size_t worker_count, std::shared_ptr<const Snapshot> snapshot,
+         ProxyStats& stats);
   ~Worker() override;
 
   using Acceptor = std::unique_ptr<asio::ip::tcp::acceptor>;
@@ -61,10 +62,17 @@ class Worker final : public http2::ServerConnection::Owner {
   const Snapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<ClusterState>& cluster(size_t index) { return clusters_[index]; }
   ProxyStats& stats() { return stats_; }
+  const WorkerFlow& flow() const { return flow_; }
+  // Whether this worker's buffered bytes (both sides) are over its equal share of
+  // http2.max_buffered_bytes: new streams are then refused.
+  bool over_buffer_budget() const {
+    return flow_.downstream.buffered() + flow_.upstream.buffered() > buffer_budget_;
+  }
   asio::any_io_executor executor() { return io_.get_executor(); }
 
   http2::ServerStream* new_stream(http2::ServerConnection& conn, int32_t stream_id) override;
   void on_connection_closed(http2::ServerConnection& conn) override;
+  void on_abuse(http2::ServerConnection& conn, http2::ServerConnection::Abuse abuse) override;
 
  private:
   struct Listening {
@@ -76,13 +84,25 @@ class Worker final : public http2::ServerConnection::Owner {
     std::string listener;
   };
   void accept(const std::string& listener, uint64_t generation);
+  // After an accept error (EMFILE, ENFILE, ...): try again after a growing pause instead of
+  // spinning on a listener whose backlog is full.
+  void accept_later(const std::string& listener, uint64_t generation);
+  bool at_connection_limit(const config::Listener& listener) const;
+  void apply_limits();
+  void run_loop();
   void serve(const config::Listener& listener, asio::ip::tcp::socket socket);
   void build_clusters();
 
   const size_t index_;
+  const size_t worker_count_;
+  WorkerFlow flow_;
+  int64_t buffer_budget_ = 0;
+
   std::shared_ptr<const Snapshot> snapshot_;
   ProxyStats& stats_;
   asio::io_context io_;
+  std::chrono::milliseconds accept_backoff_{0};
+  std::unordered_map<std::string, size_t> connections_per_listener_;
   core::FastRandom random_;
   std::vector<std::shared_ptr<ClusterState>> clusters_;
   std::map<std::string, Listening> listening_;  // by listener name
