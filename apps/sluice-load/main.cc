@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       "open loop (--rate, latency from the intended send time)"};
   LoadSpec spec;
   std::string target, method = "unary", duration = "10s", warmup, interval = "1s", timeout,
-                      drain = "5s", json_path, live_path, log_level = "warn";
+                      drain = "5s", hold, json_path, live_path, log_level = "warn";
   std::vector<std::string> metadata;
   bool quiet = false;
   app.add_option("target", target, "HOST:PORT of the proxy or server")->required();
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval, "progress and series interval (default 1s)");
   app.add_option("--timeout", timeout, "grpc-timeout sent with every call (default none)");
   app.add_option("--drain", drain, "how long calls in flight may finish after the run");
+  app.add_option("--hold", hold, "after the last call, keep the connections open and idle this long");
   app.add_option("--metadata,-H", metadata, "request metadata \"name: value\" (repeat)");
   app.add_option("--authority", spec.authority, ":authority (default HOST:PORT)");
   app.add_option("--json", json_path, "write the result as JSON to this file ('-' = stdout)");
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
   for (auto [flag, text, out] : {std::tuple{"--duration", &duration, &spec.duration},
                                  std::tuple{"--warmup", &warmup, &spec.warmup},
                                  std::tuple{"--interval", &interval, &spec.interval},
-                                 std::tuple{"--drain", &drain, &spec.drain}}) {
+                                 std::tuple{"--drain", &drain, &spec.drain},
+                                 std::tuple{"--hold", &hold, &spec.hold}}) {
     if (text->empty()) continue;  // not given: the default
     auto d = duration_flag(flag, *text);
     if (!d) return fail(d.error());
@@ -119,10 +121,17 @@ int main(int argc, char** argv) {
     live.open(live_path, std::ios::app);
     if (!live) return fail("--live: cannot open " + live_path);
   }
-  auto result = sluice::load::run_load(spec, [&](const sluice::load::SeriesPoint& p) {
-    if (!quiet) std::fprintf(stderr, "%s\n", sluice::load::progress_line(p, spec).c_str());
-    if (live.is_open()) live << sluice::load::point_json(p).dump() << std::endl;
-  });
+  auto result = sluice::load::run_load(
+      spec,
+      [&](const sluice::load::SeriesPoint& p) {
+        if (!quiet) std::fprintf(stderr, "%s\n", sluice::load::progress_line(p, spec).c_str());
+        if (live.is_open()) live << sluice::load::point_json(p).dump() << std::endl;
+      },
+      [&] {
+        // A line to wait for: the target's memory can be read now.
+        std::printf("holding %u connections idle for %s\n", spec.connections, hold.c_str());
+        std::fflush(stdout);
+      });
   if (!result) return fail(result.error());
 
   const std::string summary = sluice::load::summary_text(spec, *result);

@@ -50,7 +50,8 @@ SeriesPoint point_of(size_t index, const Tally& t, const LoadSpec& spec) {
 
 }  // namespace
 
-Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCallback& progress) {
+Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCallback& progress,
+                                          const std::function<void()>& on_hold) {
   auto target = resolve(spec);
   if (!target) return Unexpected(target.error());
   // Every thread gets at least one connection, one call in flight and one call to make.
@@ -106,6 +107,7 @@ Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCa
     if (progress) progress(result.series.back());
   }
   const Clock::time_point end = std::min(Clock::now(), start + spec.duration);
+  if (spec.hold.count() > 0 && on_hold) on_hold();
   for (auto& t : running) t.join();
   result.cpu_seconds = cpu_seconds_now() - cpu_before;
   result.summary = collector.summary();

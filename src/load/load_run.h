@@ -34,7 +34,9 @@ struct RunResult {
 
 using ProgressCallback = std::function<void(const SeriesPoint&)>;
 
-// Runs `spec`; `progress` is called on the calling thread after every interval.
-Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCallback& progress);
+// Runs `spec`; `progress` is called on the calling thread after every interval, `on_hold`
+// once every call finished and the connections are held idle (spec.hold).
+Expected<RunResult, std::string> run_load(const LoadSpec& spec, const ProgressCallback& progress,
+                                          const std::function<void()>& on_hold = {});
 
 }  // namespace sluice::load

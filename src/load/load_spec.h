@@ -34,6 +34,9 @@ struct LoadSpec {
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
   // After the run: how long calls still in flight may take before they count as unfinished.
   std::chrono::nanoseconds drain{std::chrono::seconds(5)};
+  // After the last call, the connections stay open and idle this long (to measure what a
+  // used, idle connection costs the target).
+  std::chrono::nanoseconds hold{0};
   std::chrono::milliseconds connect_timeout{5000};
 };
 

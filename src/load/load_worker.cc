@@ -228,8 +228,16 @@ void LoadWorker::finish_if_drained() {
   send_timer_.cancel();
   interval_timer_.cancel();
   end_timer_.cancel();
-  for (auto& c : connections_) c->shut_down();
-  io_.stop();
+  auto shut_down = [this] {
+    for (auto& c : connections_) c->shut_down();
+    io_.stop();
+  };
+  if (spec_.hold.count() > 0) {
+    end_timer_.expires_after(spec_.hold);
+    end_timer_.async_wait([shut_down](asio::error_code) { shut_down(); });
+    return;
+  }
+  shut_down();
 }
 
 }  // namespace sluice::load

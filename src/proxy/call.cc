@@ -350,16 +350,15 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
     }
     return;
   }
-  // Headers already went downstream: the stream can only be reset. The upstream's own code
-  // (REFUSED_STREAM, say) would tell the client something untrue about this hop: CANCEL for a
-  // cancelled upstream, INTERNAL_ERROR for everything else.
+  // Headers already went downstream: the stream can only be reset, with a code that is true
+  // of this hop (wire::downstream_reset_code).
   status_ = error_code == http2::kConnectionLost ? StatusCode::kUnavailable
                                                  : wire::status_from_rst_stream(error_code);
   response_done_ = true;
   drop_response_body();
-  down_.reset_stream(down_id_, error_code == wire::h2_error::kCancel
-                                   ? wire::h2_error::kCancel
-                                   : wire::h2_error::kInternalError);
+  down_.reset_stream(down_id_, error_code == http2::kConnectionLost
+                                   ? wire::h2_error::kInternalError
+                                   : wire::downstream_reset_code(error_code));
 }
 
 void Call::fail(StatusCode code, const std::string& message, int http_status) {

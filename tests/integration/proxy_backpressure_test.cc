@@ -63,6 +63,7 @@ TEST(ProxyBackpressure, SlowReaderOfOneGibKeepsProxyMemoryBounded) {
 #if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine keeps freed buffers resident
   EXPECT_LT(growth_kib, 48 * 1024);
 #endif
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 }  // namespace

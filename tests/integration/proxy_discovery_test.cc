@@ -44,6 +44,9 @@ class FileDiscoveryTest : public ::testing::Test {
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
   }
   void TearDown() override {
+    if (proxy_ && proxy_->process().running()) {
+      EXPECT_EQ(proxy_->flow_imbalance(), "");
+    }
     std::remove(file_.c_str());
     std::remove((file_ + ".tmp").c_str());
     rmdir(dir_.c_str());

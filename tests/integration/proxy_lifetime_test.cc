@@ -59,6 +59,7 @@ TEST(ProxyLifetime, BackendsRotatingConnectionsLoseNoCall) {
                           "endpoint=\"" +
                           addresses[0] + "\"}"),
             4);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 TEST(ProxyLifetime, OwnMaxConnectionAgeMovesClientsWithoutFailures) {
@@ -78,6 +79,7 @@ TEST(ProxyLifetime, OwnMaxConnectionAgeMovesClientsWithoutFailures) {
   auto at = metrics->find(key);
   ASSERT_NE(at, std::string::npos);
   EXPECT_GE(std::stoi(metrics->substr(at + key.size())), 4) << "the client reconnected";
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
@@ -102,6 +104,7 @@ TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
     }
   }
   EXPECT_EQ(failed, 0);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 TEST(ProxyLifetime, UpstreamMaxConnectionAgeRotatesWithoutFailures) {
@@ -119,6 +122,7 @@ TEST(ProxyLifetime, UpstreamMaxConnectionAgeRotatesWithoutFailures) {
                           backend->address() + "\"}"),
             4)
       << "connections rotated";
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 TEST(ProxyLifetime, KeepaliveDetectsAFrozenBackend) {
@@ -149,6 +153,7 @@ TEST(ProxyLifetime, KeepaliveDetectsAFrozenBackend) {
   backend->process().send_signal(SIGCONT);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_LT(took, 2s);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 }  // namespace

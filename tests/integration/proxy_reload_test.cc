@@ -41,6 +41,12 @@ class ReloadTest : public ::testing::Test {
     channel_ = make_channel(proxy_->address());
     stub_ = sluice::test::v1::TestService::NewStub(channel_);
   }
+  // Every scenario leaves the flow-control books balanced (SluiceProcess::flow_imbalance).
+  void TearDown() override {
+    if (proxy_ && proxy_->process().running()) {
+      EXPECT_EQ(proxy_->flow_imbalance(), "");
+    }
+  }
 
   std::vector<TestServer> backends_;
   std::unique_ptr<SluiceProcess> proxy_;

@@ -63,6 +63,12 @@ class ProxyTest : public ::testing::Test {
     FAIL() << "backends did not see " << n << " calls";
   }
   virtual int workers() const { return 2; }
+  // Every scenario leaves the flow-control books balanced (SluiceProcess::flow_imbalance).
+  void TearDown() override {
+    if (proxy_ && proxy_->process().running()) {
+      EXPECT_EQ(proxy_->flow_imbalance(), "");
+    }
+  }
 
   std::vector<TestServer> backends_;
   std::unique_ptr<SluiceProcess> proxy_;
@@ -378,6 +384,7 @@ TEST(ProxyPool, OpensConnectionsUpToTheLimitThenQueues) {
   for (const auto& r : calls.rest()) EXPECT_TRUE(r.status.ok()) << r.status.error_message();
   // 20 slots for 50 calls of 300 ms: three waves.
   EXPECT_GE(Clock::now() - started, 900ms);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ TEST(ProxyUpstreamReset, RefusedStreamsAreReplayedElsewhereWithoutFailures) {
   EXPECT_EQ(proxy->metric("sluice_upstream_replays_total{cluster=\"backends\",endpoint=\"" +
                           raw_address + "\",reason=\"refused\"}"),
             5);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 TEST(ProxyUpstreamReset, ResetsBecomeTheMappedGrpcStatus) {
@@ -83,7 +84,12 @@ TEST(ProxyUpstreamReset, ResetAfterResponseHeadersResetsTheClientStream) {
   auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
   grpc::Status status = call(*stub, "rst-after-headers:11");  // ENHANCE_YOUR_CALM
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  // REFUSED_STREAM would tell the client nothing was processed (UNAVAILABLE, retry safe): not
+  // true once a response began, so the client gets INTERNAL_ERROR.
+  status = call(*stub, "rst-after-headers:7");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
   EXPECT_TRUE(call(*stub, "").ok()) << "the proxy and the connection carry on";
+  EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
 }  // namespace

@@ -25,6 +25,12 @@ class ProxyWireTest : public ::testing::Test {
     ASSERT_TRUE(p) << p.error();
     proxy_ = std::make_unique<SluiceProcess>(std::move(*p));
   }
+  // Every scenario leaves the flow-control books balanced (SluiceProcess::flow_imbalance).
+  void TearDown() override {
+    if (proxy_ && proxy_->process().running()) {
+      EXPECT_EQ(proxy_->flow_imbalance(), "");
+    }
+  }
   std::unique_ptr<TestServer> backend_;
   std::unique_ptr<SluiceProcess> proxy_;
 };

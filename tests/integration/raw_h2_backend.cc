@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -21,9 +22,17 @@ struct RawH2Backend::Connection {
   nghttp2_session* session = nullptr;
   std::map<int32_t, std::string> actions;  // stream id -> x-raw-action
   std::map<int32_t, bool> body_sent;
+  std::set<int32_t> responded;  // a stream refused at its HEADERS may still end its body
+  // "rst-after-headers": resets submitted only once the headers are on the wire (nghttp2
+  // would send a RST_STREAM queued with them first).
+  std::map<int32_t, uint32_t> reset_after_flush;
   bool dead = false;
 
   void respond(int32_t id);
+  bool refuse_at_headers() const {
+    return backend->options_.refuse_at_headers &&
+           backend->refused_.load() < backend->options_.refuse_first;
+  }
   void flush();
 };
 
@@ -52,13 +61,17 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
 int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   const bool request_end = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
                            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  if (request_end) conn_of(user).respond(frame->hd.stream_id);
+  const bool early_refusal = frame->hd.type == NGHTTP2_HEADERS &&
+                             frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
+                             conn_of(user).refuse_at_headers();
+  if (early_refusal || request_end) conn_of(user).respond(frame->hd.stream_id);
   return 0;
 }
 
 int on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
   conn_of(user).actions.erase(id);
   conn_of(user).body_sent.erase(id);
+  conn_of(user).responded.erase(id);
   return 0;
 }
 
@@ -100,6 +113,7 @@ std::optional<uint32_t> code_after(const std::string& action, std::string_view p
 }  // namespace
 
 void RawH2Backend::Connection::respond(int32_t id) {
+  if (!responded.insert(id).second) return;
   const std::string action = actions[id];
   if (backend->refused_.load() < backend->options_.refuse_first) {
     ++backend->refused_;
@@ -115,7 +129,7 @@ void RawH2Backend::Connection::respond(int32_t id) {
   } else if (auto code = code_after(action, "rst-after-headers:")) {
     ++backend->reset_;
     nghttp2_submit_headers(session, NGHTTP2_FLAG_NONE, id, nullptr, headers, 3, nullptr);
-    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, *code);
+    reset_after_flush[id] = *code;
   } else {
     ++backend->answered_;
     nghttp2_data_provider provider{};
@@ -128,9 +142,17 @@ void RawH2Backend::Connection::flush() {
   for (;;) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session, &data);
-    if (n <= 0) {
-      if (n < 0) dead = true;
+    if (n < 0) {
+      dead = true;
       return;
+    }
+    if (n == 0) {
+      if (reset_after_flush.empty()) return;
+      for (auto [id, code] : reset_after_flush) {
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, code);
+      }
+      reset_after_flush.clear();
+      continue;
     }
     while (n > 0) {
       ssize_t w = ::send(fd, data, static_cast<size_t>(n), MSG_NOSIGNAL);
@@ -188,8 +210,10 @@ void RawH2Backend::serve() {
         c->backend = this;
         c->fd = fd;
         nghttp2_session_server_new(&c->session, callbacks(), c.get());
-        nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
-        nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1);
+        nghttp2_settings_entry settings[] = {
+            {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+            {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options_.stream_window}};
+        nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 2);
         c->flush();
         conns.push_back(std::move(c));
       }

@@ -22,8 +22,14 @@ class RawH2Backend {
  public:
   struct Options {
     std::string id = "raw";
-    // The first `refuse_first` requests get RST_STREAM REFUSED_STREAM, whatever they ask.
+    // The first `refuse_first` requests get RST_STREAM REFUSED_STREAM, whatever they ask: once
+    // the whole request arrived, or (refuse_at_headers) as soon as its HEADERS did, while
+    // the body may still be on its way.
     int refuse_first = 0;
+    bool refuse_at_headers = false;
+    // SETTINGS_INITIAL_WINDOW_SIZE it advertises (a request body larger than this cannot be
+    // sent whole before the backend answers).
+    uint32_t stream_window = 65535;
   };
 
   // Listens on 127.0.0.1:0 and serves from a thread until destroyed.
@@ -32,6 +38,7 @@ class RawH2Backend {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int refused() const { return refused_.load(); }
+  const Options& options() const { return options_; }
   int answered() const { return answered_.load(); }
   int reset() const { return reset_.load(); }
 

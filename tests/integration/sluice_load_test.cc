@@ -10,41 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "integration/load_process.h"
 #include "support/bin_path.h"
 #include "support/child_process.h"
 #include "support/test_server.h"
 
 namespace sluice::testing {
 namespace {
-
-// SLUICE_TEST_LOAD_BIN runs another build of sluice-load (the TSan one) under these tests.
-std::string load_bin() {
-  const char* bin = std::getenv("SLUICE_TEST_LOAD_BIN");
-  return bin != nullptr && *bin != '\0' ? bin : bin_path("sluice-load");
-}
-
-struct LoadRun {
-  int exit_code = -1;
-  std::vector<std::string> output;  // stdout
-  nlohmann::json result;            // --json, when the run happened
-};
-
-LoadRun run_load(const std::string& target, std::vector<std::string> args) {
-  const std::string json_path =
-      ::testing::TempDir() + "sluice-load-" + std::to_string(::getpid()) + ".json";
-  std::remove(json_path.c_str());
-  args.insert(args.begin(), target);
-  args.insert(args.end(), {"--json", json_path, "--quiet"});
-  auto process = ChildProcess::spawn(load_bin(), args);
-  EXPECT_TRUE(process) << process.error();
-  LoadRun run;
-  if (!process) return run;
-  run.output = process->read_remaining_lines(std::chrono::seconds(60));
-  run.exit_code = process->wait_exit(std::chrono::seconds(10)).value_or(-1);
-  std::ifstream in(json_path);
-  if (in) run.result = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  return run;
-}
 
 uint64_t served_by(TestServer& server) {
   auto stats = server.stats();

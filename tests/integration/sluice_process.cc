@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/bin_path.h"
 
@@ -38,6 +39,31 @@ long SluiceProcess::metric(const std::string& sample) const {
   auto at = page->find("\n" + sample + " ");
   if (at == std::string::npos) return -1;
   return std::stol(page->substr(at + sample.size() + 2));
+}
+
+std::string SluiceProcess::flow_imbalance() const {
+  const char* samples[] = {
+      "sluice_calls_in_flight",
+      "sluice_http2_unconsumed_bytes{side=\"downstream\"}",
+      "sluice_http2_unconsumed_bytes{side=\"upstream\"}",
+      "sluice_http2_overconsumed_bytes_total{side=\"downstream\"}",
+      "sluice_http2_overconsumed_bytes_total{side=\"upstream\"}",
+      "sluice_http2_write_buffered_bytes{side=\"downstream\"}",
+      "sluice_http2_write_buffered_bytes{side=\"upstream\"}",
+  };
+  std::string off;
+  // Calls end a moment after the client saw their last frame (the proxy settles on its loop).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    off.clear();
+    for (const char* sample : samples) {
+      const long value = metric(sample);
+      if (value != 0) off += std::string(sample) + " = " + std::to_string(value) + "; ";
+    }
+    if (off.empty()) return off;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return off;
 }
 
 Expected<SluiceProcess, std::string> SluiceProcess::start(const std::string& yaml,

@@ -36,6 +36,10 @@ class SluiceProcess {
   // The value of one sample on the /metrics page ("name{labels}", exactly as printed); -1 if
   // the page cannot be read or has no such sample.
   long metric(const std::string& sample) const;
+  // The invariants every scenario must leave behind, once its calls ended (waited for, up to
+  // 5 s): no call in flight, every DATA byte received on either side consumed, no window given
+  // back twice, nothing left in write buffers. "" when they hold, else what is off.
+  std::string flow_imbalance() const;
   // Rewrites the config file the proxy was started with (for reload tests).
   void rewrite_config(const std::string& yaml) const;
   // Resident set size of the process in KiB (from /proc).

@@ -91,6 +91,17 @@ StatusCode status_from_rst_stream(uint32_t h2_error_code) {
   }
 }
 
+uint32_t downstream_reset_code(uint32_t upstream_code) {
+  switch (upstream_code) {
+    case h2_error::kCancel:
+    case h2_error::kEnhanceYourCalm:
+    case h2_error::kInadequateSecurity:
+      return upstream_code;
+    default:
+      return h2_error::kInternalError;
+  }
+}
+
 std::string percent_encode_message(std::string_view message) {
   std::string out;
   out.reserve(message.size());

@@ -93,6 +93,18 @@ TEST(StatusFromRstStream, DocumentedMapping) {
   }
 }
 
+TEST(DownstreamResetCode, PassesOnlyCodesTrueOfThisHop) {
+  EXPECT_EQ(downstream_reset_code(h2_error::kCancel), h2_error::kCancel);
+  EXPECT_EQ(downstream_reset_code(h2_error::kEnhanceYourCalm), h2_error::kEnhanceYourCalm);
+  EXPECT_EQ(downstream_reset_code(h2_error::kInadequateSecurity), h2_error::kInadequateSecurity);
+  // A response had begun: "refused" (safe to retry) is no longer true.
+  EXPECT_EQ(downstream_reset_code(h2_error::kRefusedStream), h2_error::kInternalError);
+  for (uint32_t code : {h2_error::kNoError, h2_error::kProtocolError, h2_error::kFlowControlError,
+                        h2_error::kStreamClosed, h2_error::kCompressionError}) {
+    EXPECT_EQ(downstream_reset_code(code), h2_error::kInternalError) << code;
+  }
+}
+
 TEST(StatusFromRstStream, NumericCodesMatchRfc9113) {
   EXPECT_EQ(status_from_rst_stream(0x7), StatusCode::kUnavailable);
   EXPECT_EQ(status_from_rst_stream(0x8), StatusCode::kCancelled);
