@@ -155,8 +155,15 @@ void Connection::read_available() {
     }
     ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
     if (rv < 0) {
-      // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
-      flush();
+      if (rv == NGHTTP2_ERR_FLOODED || rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+        // A flood nghttp2 caught itself (CONTINUATION frames, unanswered PINGs/SETTINGS): the
+        // session is beyond use, so the GOAWAY goes out by hand.
+        on_flood(static_cast<int>(rv));
+        send_calm_goaway_raw(rv == NGHTTP2_ERR_FLOODED ? "flood" : "too_many_continuations");
+      } else {
+        // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
+        flush();
+      }
       finish(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
       return;
     }
@@ -244,6 +251,21 @@ void Connection::wait_writable() {
                        std::vector<uint8_t>().swap(buf);  // idle connections keep no buffer
                        self->flush();
                      });
+}
+
+void Connection::send_calm_goaway_raw(std::string_view debug) {
+  if (writing_ || !write_buf_.empty()) return;  // mid-frame: nothing can be added safely
+  const uint32_t last = static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(session_));
+  const uint32_t length = 8 + static_cast<uint32_t>(debug.size());
+  std::vector<uint8_t> frame = {
+      static_cast<uint8_t>(length >> 16), static_cast<uint8_t>(length >> 8),
+      static_cast<uint8_t>(length), NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,  // stream 0
+      static_cast<uint8_t>(last >> 24), static_cast<uint8_t>(last >> 16),
+      static_cast<uint8_t>(last >> 8), static_cast<uint8_t>(last), 0, 0, 0,
+      NGHTTP2_ENHANCE_YOUR_CALM};
+  frame.insert(frame.end(), debug.begin(), debug.end());
+  asio::error_code ec;
+  socket_.write_some(asio::buffer(frame), ec);  // best effort: the connection closes next
 }
 
 void Connection::close(std::string reason) { finish(std::move(reason)); }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http2/flow_stats.h"
@@ -76,6 +77,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_io();
   // Called once, when the connection is gone (socket error, EOF, protocol error, close()).
   virtual void on_closed(const std::string& reason) = 0;
+  // nghttp2 found a flood (NGHTTP2_ERR_FLOODED, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS); the
+  // connection closes after this.
+  virtual void on_flood(int /*nghttp2_error*/) {}
+  // Writes GOAWAY ENHANCE_YOUR_CALM straight to the socket, past the session.
+  void send_calm_goaway_raw(std::string_view debug);
   // Whether an idle peer should be pinged now (the client side pings only with calls in flight).
   virtual bool keepalive_wanted() const { return true; }
   // Submits SETTINGS and opens the connection window; call after creating session_.

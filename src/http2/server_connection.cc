@@ -283,6 +283,15 @@ void ServerConnection::police(Abuse kind) {
   close_after_write(debug);
 }
 
+void ServerConnection::on_flood(int nghttp2_error) {
+  calmed_ = true;
+  spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM",
+               nghttp2_strerror(nghttp2_error));
+  owner_.on_abuse(*this, nghttp2_error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                             ? Abuse::kContinuations
+                             : Abuse::kFlood);
+}
+
 void ServerConnection::on_ping_ack() {
   if (shutdown_started_) send_final_goaway();
 }

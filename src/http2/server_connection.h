@@ -14,7 +14,7 @@ namespace sluice::http2 {
 class ServerConnection final : public Connection {
  public:
   // What a client may not do too often (SessionSettings has the limits).
-  enum class Abuse { kReset, kSettings, kEmptyData };
+  enum class Abuse { kReset, kSettings, kEmptyData, kContinuations, kFlood };
 
   class Owner {
    public:
@@ -62,6 +62,7 @@ class ServerConnection final : public Connection {
 
  private:
   void on_closed(const std::string& reason) override;
+  void on_flood(int nghttp2_error) override;
   void send_final_goaway();
   void arm_idle_timer();
 

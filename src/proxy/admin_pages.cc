@@ -67,7 +67,7 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
            read(stats.streams_refused_buffer_limit));
   w.family("sluice_downstream_abuse_goaways_total", "counter",
            "Downstream connections sent GOAWAY ENHANCE_YOUR_CALM, by what they flooded.");
-  const char* abuses[] = {"resets", "settings", "empty_data"};
+  const char* abuses[] = {"resets", "settings", "empty_data", "continuations", "flood"};
   for (size_t i = 0; i < std::size(abuses); ++i) {
     w.sample("sluice_downstream_abuse_goaways_total", {{"reason", abuses[i]}},
              read(stats.abuse_goaways[i]));

@@ -57,7 +57,7 @@ struct ProxyStats {
   // share of http2.max_buffered_bytes.
   Counter streams_refused_buffer_limit{0};
   // Connections told GOAWAY ENHANCE_YOUR_CALM, by abuse (ServerConnection::Abuse order).
-  std::array<Counter, 3> abuse_goaways{};
+  std::array<Counter, 5> abuse_goaways{};
   // accept() failures (EMFILE and the like: the worker backs off) and connections closed at
   // once because their listener was at max_connections.
   Counter accept_errors{0};

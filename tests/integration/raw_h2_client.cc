@@ -103,7 +103,9 @@ std::string pump(nghttp2_session* session, int fd, std::chrono::milliseconds tim
   return "";
 }
 
-int connect_to(const std::string& address) {
+}  // namespace
+
+int raw_connect(const std::string& address) {
   auto colon = address.rfind(':');
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -116,8 +118,6 @@ int connect_to(const std::string& address) {
   }
   return fd;
 }
-
-}  // namespace
 
 std::string RawResponse::header(const std::string& name) const {
   for (const auto* block : {&headers, &trailers}) {
@@ -132,7 +132,7 @@ Expected<RawResponse, std::string> raw_h2_request(const std::string& address,
                                                   const RawHeaders& headers,
                                                   const std::string& body,
                                                   std::chrono::milliseconds timeout) {
-  int fd = connect_to(address);
+  int fd = raw_connect(address);
   if (fd < 0) return Unexpected("cannot connect to " + address);
   State st;
   st.body = &body;
@@ -175,7 +175,7 @@ int on_flood_frame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
 PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
                                   std::chrono::milliseconds timeout) {
   PingFloodResult result;
-  int fd = connect_to(address);
+  int fd = raw_connect(address);
   if (fd < 0) return result;
   nghttp2_session_callbacks* cb;
   nghttp2_session_callbacks_new(&cb);
@@ -211,7 +211,7 @@ PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
 
 std::optional<std::chrono::milliseconds> raw_h2_silent_client(const std::string& address,
                                                               std::chrono::milliseconds timeout) {
-  int fd = connect_to(address);
+  int fd = raw_connect(address);
   if (fd < 0) return std::nullopt;
   static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   static constexpr uint8_t kEmptySettings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
@@ -307,7 +307,7 @@ BurstResult raw_grpc_burst(const std::string& address, const std::string& path,
                            const std::string& message, int count,
                            std::chrono::milliseconds timeout) {
   BurstState st;
-  int fd = connect_to(address);
+  int fd = raw_connect(address);
   if (fd < 0) {
     st.result.error = "cannot connect to " + address;
     return st.result;

@@ -16,6 +16,9 @@ namespace sluice::testing {
 
 using RawHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// A blocking TCP connection to "127.0.0.1:PORT"; the fd, or -1.
+int raw_connect(const std::string& address);
+
 struct RawResponse {
   RawHeaders headers;   // the first HEADERS block (response headers, or all of Trailers-Only)
   RawHeaders trailers;  // a second HEADERS block, if any
