@@ -19,7 +19,7 @@ help:
 	@echo "make clean   remove build/, demo-out/ and bench-out/"
 
 deps:
-	scripts/install-deps.sh
+	scripts/install-deps.sh build
 
 configure: deps
 	$(LOCKED) cmake --preset release
@@ -28,6 +28,7 @@ build: configure
 	$(LOCKED) cmake --build --preset release -j$(JOBS)
 
 demo: configure
+	scripts/install-deps.sh demo
 	$(LOCKED) cmake --build --preset release -j$(JOBS) --target sluice sluice-testserver sluice-load
 	scripts/demo.py
 

@@ -83,6 +83,21 @@ def wait_for_line(name, proc, prefix, timeout=10):
     fail(f"no '{prefix}' line from {name} (pid {proc.pid}); see demo-out/{name}.err")
 
 
+def wait_for_port(name, proc, address, timeout=10):
+    """Returns once ADDRESS (host:port) accepts a TCP connection; fails if NAME exits first."""
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return address
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+    fail(f"{name} (pid {proc.pid}) does not accept on {address}; see demo-out/{name}.err")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,7 +109,8 @@ def start_backend(procs, index):
     proc = procs.start(f"backend-{name}", [
         os.path.join(BIN, "sluice-testserver"), "--listen", "127.0.0.1:0", "--id", name,
         "--shutdown-timeout", "2s"])
-    return name, wait_for_line(f"backend-{name}", proc, "listening on ")
+    address = wait_for_line(f"backend-{name}", proc, "listening on ")
+    return name, wait_for_port(f"backend-{name}", proc, address)
 
 
 def haproxy_command(command):
@@ -131,8 +147,8 @@ backend pool
     path = os.path.join(OUT, "haproxy.cfg")
     with open(path, "w") as f:
         f.write(config)
-    procs.start("haproxy", ["haproxy", "-db", "-f", path])
-    return f"127.0.0.1:{port}"
+    proc = procs.start("haproxy", ["haproxy", "-db", "-f", path])
+    return wait_for_port("haproxy", proc, f"127.0.0.1:{port}")
 
 
 def write_endpoints(backends):
@@ -161,7 +177,7 @@ clusters:
     with open(path, "w") as f:
         f.write(config)
     proc = procs.start("sluice", [os.path.join(BIN, "sluice"), "--config", path])
-    return wait_for_line("sluice", proc, "listening on ")
+    return wait_for_port("sluice", proc, wait_for_line("sluice", proc, "listening on "))
 
 
 def start_load(procs, side, target):
@@ -246,7 +262,6 @@ def main():
         print(f"== L4 balancer (HAProxy mode tcp) on {l4}; sluice on {proxy}")
         print(f"== {RATE} calls/s over ONE connection to each, for {SECONDS:.0f}s; "
               f"{JOINING} more backends join at {SECONDS * 0.4:.0f}s")
-        time.sleep(0.3)  # HAProxy binds its port
         loads = {"l4": start_load(procs, "l4", l4), "sluice": start_load(procs, "sluice", proxy)}
         started = time.monotonic()
         view = LiveView()

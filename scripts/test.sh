@@ -84,7 +84,7 @@ run_tests() {  # PRESET MAX_SECONDS
   timeout --kill-after=30 "$2" ctest --preset "$1" --no-tests=error
 }
 
-phase deps deps scripts/install-deps.sh || exit 1
+phase deps deps scripts/install-deps.sh all || exit 1
 phase release-build release-build build release || exit 1
 phase release-test release-test run_tests release 900
 # The README's first command in its short mode: the story must still show (scripts/demo.py).

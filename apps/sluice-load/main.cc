@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the result as JSON to this file ('-' = stdout)");
   app.add_option("--live", live_path, "append one JSON line per interval to this file");
   app.add_flag("--quiet,-q", quiet, "no progress lines");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  // spdlog reads an unknown level as "off": a typo must not silence the logs.
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
+      ->transform(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"},
+                                CLI::ignore_case));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("sluice-load"));
   spdlog::set_level(spdlog::level::from_str(log_level));

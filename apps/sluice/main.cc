@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
   app.add_option("--upstream", upstreams, "quick mode: a backend HOST:PORT (repeat)");
   app.add_option("--admin", admin, "admin listener HOST:PORT (overrides the config)");
   app.add_option("--workers", workers, "worker threads (default: config, else cores)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
+  // spdlog reads an unknown level as "off": a typo must not silence the logs.
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
+      ->transform(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"},
+                                CLI::ignore_case));
   app.add_flag("--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);
 

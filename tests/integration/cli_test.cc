@@ -41,6 +41,15 @@ TEST(SluiceCli, VersionPrintsAndExitsZero) {
   EXPECT_EQ(r.output.rfind("sluice ", 0), 0u) << r.output;
 }
 
+TEST(SluiceCli, UnknownLogLevelIsRejected) {
+  // spdlog would read it as "off" and the proxy would run without a word.
+  auto r = run_sluice("--log-level verbose --check " SLUICE_EXAMPLE_CONFIG);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--log-level: verbose not in"), std::string::npos) << r.output;
+  // Any case of a known level is that level.
+  EXPECT_EQ(run_sluice("--log-level INFO --check " SLUICE_EXAMPLE_CONFIG).code, 0);
+}
+
 TEST(SluiceCli, CheckAcceptsTheExample) {
   auto r = run_sluice("--check " SLUICE_EXAMPLE_CONFIG);
   EXPECT_EQ(r.code, 0) << r.output;
