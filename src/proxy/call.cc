@@ -112,8 +112,29 @@ void Call::on_deadline() {
   const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start_);
   detach_upstream(wire::h2_error::kCancel);
-  if (response_started_) {  // mid-response: only a reset can end it
+  if (response_started_) {
     status_ = StatusCode::kDeadlineExceeded;
+    if (response_framing_.at_boundary() && !deadline_trailers_) {
+      // Between messages: what is buffered is dropped, and trailers end the call properly.
+      // They go out with the next body read, which needs the client's window open: if it
+      // stays shut for another second, the stream is reset after all.
+      drop_response_body();
+      trailers_.clear();
+      trailers_.add("grpc-status", std::to_string(static_cast<int>(StatusCode::kDeadlineExceeded)));
+      trailers_.add("grpc-message", wire::percent_encode_message(
+                                        "deadline exceeded after " +
+                                        std::to_string(spent.count()) + " ms"));
+      response_trailers_ = true;
+      deadline_trailers_ = true;
+      deadline_timer_->expires_after(std::chrono::seconds(1));
+      deadline_timer_->async_wait([alive = std::weak_ptr<Call*>(alive_)](asio::error_code ec) {
+        auto call = alive.lock();
+        if (!ec && call) (*call)->on_deadline();
+      });
+      down_.resume_response(down_id_);
+      return;
+    }
+    // Mid-message (or the trailers never got out): only a reset can end it.
     response_done_ = true;
     drop_response_body();
     down_.reset_stream(down_id_, wire::h2_error::kCancel);
@@ -289,7 +310,10 @@ void Call::on_response_end() {
 
 http2::BodyRead Call::read_response_body(uint8_t* buf, size_t len) {
   size_t n = response_body_.read(buf, len);
-  if (n > 0 && response_from_) response_from_->consume(up_id_, n);
+  if (n > 0) {
+    response_framing_.advance(buf, n);
+    if (response_from_) response_from_->consume(up_id_, n);
+  }
   if (response_body_.empty()) {
     if (response_trailers_) {
       response_done_ = true;

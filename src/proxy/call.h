@@ -13,6 +13,7 @@
 #include "core/picker.h"
 #include "http2/byte_queue.h"
 #include "http2/client_connection.h"
+#include "http2/grpc/message_framing.h"
 #include "http2/grpc/status.h"
 #include "http2/server_connection.h"
 #include "proxy/router.h"
@@ -107,12 +108,16 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
 
   // Response direction: upstream -> downstream.
   http2::ByteQueue response_body_;
+  // The response bytes that went downstream, by gRPC message: a deadline between messages
+  // can still end the call with trailers.
+  wire::MessageFraming response_framing_;
   http2::HeaderBlock trailers_;
   bool response_started_ = false;   // response headers went downstream
   bool response_trailers_ = false;  // trailers arrived, to follow the body
   bool response_eof_ = false;       // upstream ended without trailers
   bool response_done_ = false;      // the downstream response is complete or was reset
   bool attached_ = false;           // reached an endpoint at least once
+  bool deadline_trailers_ = false;  // the deadline's trailers wait for the client's window
 
   wire::StatusCode status_ = wire::StatusCode::kUnknown;
 };

@@ -41,7 +41,7 @@ Expected<void, std::string> UpstreamPool::assign(PoolCall* call) {
       call->attach(conn);
       return {};
     }
-    if (conns_.size() < cluster_.max_connections_per_endpoint) {
+    if (accepting_connections() < cluster_.max_connections_per_endpoint) {
       auto conn = open_connection();
       if (!conn) return Unexpected(stats_->address + ": " + last_error_);
       call->attach(conn);
@@ -65,6 +65,11 @@ void UpstreamPool::cancel(PoolCall* call) {
 void UpstreamPool::close_all() {
   auto conns = conns_;
   for (auto& c : conns) c->close("shutting down");
+}
+
+size_t UpstreamPool::accepting_connections() const {
+  return static_cast<size_t>(std::count_if(conns_.begin(), conns_.end(),
+                                           [](const auto& c) { return c->accepting(); }));
 }
 
 std::shared_ptr<http2::ClientConnection> UpstreamPool::free_connection() {
@@ -146,7 +151,7 @@ void UpstreamPool::enter_backoff(const std::string& reason) {
 void UpstreamPool::dispatch_pending() {
   while (!pending_.empty()) {
     auto conn = free_connection();
-    if (!conn && conns_.size() < cluster_.max_connections_per_endpoint &&
+    if (!conn && accepting_connections() < cluster_.max_connections_per_endpoint &&
         Clock::now() >= retry_at_) {
       conn = open_connection();
     }
@@ -167,11 +172,14 @@ void UpstreamPool::arm_pending_timer() {
   if (pending_timer_armed_ || pending_.empty()) return;
   pending_timer_armed_ = true;
   pending_timer_.expires_at(pending_.front().since + cluster_.pending_timeout);
-  pending_timer_.async_wait([this](asio::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;  // the pool may be gone
-    pending_timer_armed_ = false;
-    expire_pending();
-    arm_pending_timer();
+  // A weak reference: the timer may have fired (its handler queued) just as a snapshot
+  // change dropped the pool.
+  pending_timer_.async_wait([weak = weak_from_this()](asio::error_code ec) {
+    auto self = weak.lock();
+    if (!self || ec == asio::error::operation_aborted) return;
+    self->pending_timer_armed_ = false;
+    self->expire_pending();
+    self->arm_pending_timer();
   });
 }
 

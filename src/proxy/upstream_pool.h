@@ -33,7 +33,8 @@ class PoolCall {
   virtual void on_pool_failure(const std::string& reason) = 0;
 };
 
-class UpstreamPool final : public http2::ClientConnection::Owner {
+class UpstreamPool final : public http2::ClientConnection::Owner,
+                           public std::enable_shared_from_this<UpstreamPool> {
  public:
   UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
                const config::HostPort& endpoint, const http2::SessionSettings& settings,
@@ -52,6 +53,8 @@ class UpstreamPool final : public http2::ClientConnection::Owner {
   void close_all();
 
   size_t connections() const { return conns_.size(); }
+  // Connections that still take new streams (a GOAWAY'd or retired one only finishes its own).
+  size_t accepting_connections() const;
   const std::string& address() const { return stats_->address; }
 
   void on_connected(http2::ClientConnection& conn) override;

@@ -27,10 +27,10 @@ std::string sleeping_request(uint32_t ms) {
   return req.SerializeAsString();
 }
 
-RawHeaders grpc_headers(const std::string& timeout) {
+RawHeaders grpc_headers(const std::string& timeout, const char* path = kUnary) {
   RawHeaders h = {{":method", "POST"},
                   {":scheme", "http"},
-                  {":path", kUnary},
+                  {":path", path},
                   {":authority", "t"},
                   {"content-type", "application/grpc"},
                   {"te", "trailers"}};
@@ -89,6 +89,28 @@ TEST_F(ProxyDeadlineTest, ProxyEnforcesTheDeadlineAndCancelsUpstream) {
     std::this_thread::sleep_for(5ms);
   }
   FAIL() << "the backend never saw the cancellation";
+}
+
+TEST_F(ProxyDeadlineTest, DeadlineBetweenStreamedMessagesEndsWithTrailers) {
+  start();
+  // A server stream sends a message every 100 ms; the deadline (300 ms) falls between two.
+  // The response has begun, but trailers can still say DEADLINE_EXCEEDED: no reset.
+  CallRequest req;
+  req.set_response_count(20);
+  req.set_message_interval_ms(100);
+  const auto sent = Clock::now();
+  auto r = raw_h2_request(proxy_->address(),
+                          grpc_headers("300m", "/sluice.test.v1.TestService/ServerStream"),
+                          framed(req.SerializeAsString()), 5s);
+  const auto elapsed = Clock::now() - sent;
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->rst_code, 0xffffffffu) << "the stream was reset";
+  EXPECT_FALSE(r->first_headers_end_stream);
+  EXPECT_EQ(r->header("grpc-status"), "4") << r->header("grpc-message");
+  EXPECT_NE(r->header("grpc-message").find("deadline exceeded"), std::string::npos);
+  EXPECT_FALSE(r->body.empty()) << "messages before the deadline came through";
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_LT(elapsed, 1s);
 }
 
 TEST_F(ProxyDeadlineTest, GrpcClientSeesDeadlineExceededAndBackendGetsLessTime) {
