@@ -1,5 +1,7 @@
 #include "proxy/snapshot.h"
 
+#include <unordered_map>
+
 namespace sluice::proxy {
 
 namespace {
@@ -12,13 +14,21 @@ const ClusterStats* find_stats(const Snapshot* snap, const std::string& cluster)
   return nullptr;
 }
 
-std::shared_ptr<EndpointStats> reuse_or_new(const ClusterStats* old, const std::string& address) {
-  if (old != nullptr) {
-    for (const auto& e : old->endpoints) {
-      if (e->address == address) return e;
-    }
-  }
-  return std::make_shared<EndpointStats>(address);
+// The previous cluster's endpoint stats by address: one lookup per endpoint, so an update of
+// a cluster with thousands of endpoints stays O(endpoints).
+using StatsByAddress = std::unordered_map<std::string, std::shared_ptr<EndpointStats>>;
+
+StatsByAddress index_stats(const ClusterStats* old) {
+  StatsByAddress by_address;
+  if (old == nullptr) return by_address;
+  by_address.reserve(old->endpoints.size());
+  for (const auto& e : old->endpoints) by_address.emplace(e->address, e);
+  return by_address;
+}
+
+std::shared_ptr<EndpointStats> reuse_or_new(const StatsByAddress& old, const std::string& address) {
+  auto it = old.find(address);
+  return it != old.end() ? it->second : std::make_shared<EndpointStats>(address);
 }
 
 }  // namespace
@@ -39,10 +49,13 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
         stats->calls_without_endpoint[s] = read(old->calls_without_endpoint[s]);
       }
     }
+    const StatsByAddress old_endpoints = index_stats(old);
+    set->endpoints.reserve(c.endpoints.size());
+    stats->endpoints.reserve(c.endpoints.size());
     for (const auto& e : c.endpoints) {
       std::string address = e.address.to_string();
       set->endpoints.push_back({address, 1});
-      stats->endpoints.push_back(reuse_or_new(old, address));
+      stats->endpoints.push_back(reuse_or_new(old_endpoints, address));
     }
     snap->clusters.push_back({c, std::move(set), std::move(stats)});
   }

@@ -17,7 +17,14 @@ std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
+PoolSettings PoolSettings::of(const config::Cluster& c) {
+  return {c.name,           c.max_connections_per_endpoint,
+          c.max_pending_calls, c.connect_timeout,
+          c.pending_timeout,   c.keepalive_time,
+          c.keepalive_timeout, c.max_connection_age};
+}
+
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, const PoolSettings& cluster,
                            const config::HostPort& endpoint, const http2::SessionSettings& settings,
                            std::shared_ptr<EndpointStats> stats, core::Random& random,
                            http2::FlowStats& flow)
@@ -144,7 +151,7 @@ void UpstreamPool::enter_backoff(const std::string& reason) {
   auto delay = connect_backoff(failed_connects_, random_);
   retry_at_ = Clock::now() + delay;
   spdlog::warn("upstream {} (cluster {}): {}; next attempt in {} ms", stats_->address,
-               cluster_.name, reason, delay.count());
+               cluster_.cluster, reason, delay.count());
   if (conns_.empty()) fail_pending(stats_->address + ": " + reason);
 }
 

@@ -33,10 +33,24 @@ class PoolCall {
   virtual void on_pool_failure(const std::string& reason) = 0;
 };
 
+// What a pool needs of its cluster's config: small, so a snapshot with thousands of endpoints
+// hands every pool its copy cheaply.
+struct PoolSettings {
+  std::string cluster;
+  uint32_t max_connections_per_endpoint = 8;
+  uint32_t max_pending_calls = 4096;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds pending_timeout{5000};
+  std::chrono::milliseconds keepalive_time{0};
+  std::chrono::milliseconds keepalive_timeout{20000};
+  std::chrono::milliseconds max_connection_age{0};
+  static PoolSettings of(const config::Cluster& cluster);
+};
+
 class UpstreamPool final : public http2::ClientConnection::Owner,
                            public std::enable_shared_from_this<UpstreamPool> {
  public:
-  UpstreamPool(asio::any_io_executor executor, const config::Cluster& cluster,
+  UpstreamPool(asio::any_io_executor executor, const PoolSettings& cluster,
                const config::HostPort& endpoint, const http2::SessionSettings& settings,
                std::shared_ptr<EndpointStats> stats, core::Random& random,
                http2::FlowStats& flow);
@@ -48,7 +62,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner,
   // A queued call went away.
   void cancel(PoolCall* call);
   // A reload changed the cluster's settings; connections and waiting calls stay.
-  void reconfigure(const config::Cluster& cluster) { cluster_ = cluster; }
+  void reconfigure(const PoolSettings& cluster) { cluster_ = cluster; }
   // Closes every connection (shutdown).
   void close_all();
 
@@ -77,7 +91,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner,
   void enter_backoff(const std::string& reason);
 
   asio::any_io_executor executor_;
-  config::Cluster cluster_;
+  PoolSettings cluster_;
   const config::HostPort endpoint_;
   http2::SessionSettings settings_;
   std::shared_ptr<EndpointStats> stats_;

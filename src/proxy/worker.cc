@@ -35,32 +35,7 @@ void Worker::apply_limits() {
 }
 
 void Worker::build_clusters() {
-  // An endpoint that stays (same cluster, same address) keeps its pool and connections.
-  std::unordered_map<std::string, std::shared_ptr<UpstreamPool>> kept;
-  for (const auto& old : clusters_) {
-    for (const auto& p : old->pools) kept[old->snapshot->config.name + '|' + p->address()] = p;
-  }
-  std::vector<std::shared_ptr<ClusterState>> next;
-  for (const auto& cs : snapshot_->clusters) {
-    auto state = std::make_shared<ClusterState>();
-    state->owner = snapshot_;
-    state->snapshot = &cs;
-    state->picker = core::make_picker(cs.config.policy, cs.endpoints, random_);
-    for (size_t i = 0; i < cs.config.endpoints.size(); ++i) {
-      auto found = kept.find(cs.config.name + '|' + cs.stats->endpoints[i]->address);
-      std::shared_ptr<UpstreamPool> pool = found == kept.end() ? nullptr : found->second;
-      if (pool) {
-        pool->reconfigure(cs.config);
-      } else {
-        pool = std::make_shared<UpstreamPool>(
-            io_.get_executor(), cs.config, cs.config.endpoints[i].address,
-            snapshot_->upstream_settings, cs.stats->endpoints[i], random_, flow_.upstream);
-      }
-      state->pools.push_back(std::move(pool));
-    }
-    next.push_back(std::move(state));
-  }
-  clusters_ = std::move(next);
+  clusters_ = build_cluster_states(snapshot_, clusters_, io_.get_executor(), random_, flow_.upstream);
 }
 
 void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {

@@ -16,20 +16,12 @@
 #include "core/picker.h"
 #include "core/random.h"
 #include "http2/server_connection.h"
+#include "proxy/cluster_states.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
 
 namespace sluice::proxy {
 
-// A worker's live state for one cluster of one snapshot. Calls hold it (shared_ptr) for their
-// whole life, so a reload can swap in a new one while they finish on the old one. Pools are
-// shared by the states of successive snapshots for endpoints that stay.
-struct ClusterState {
-  std::shared_ptr<const Snapshot> owner;  // keeps `snapshot` alive
-  const ClusterSnapshot* snapshot;
-  std::unique_ptr<core::Picker> picker;
-  std::vector<std::shared_ptr<UpstreamPool>> pools;  // by endpoint index
-};
 
 class Worker final : public http2::ServerConnection::Owner {
  public:

@@ -1,0 +1,35 @@
+// A worker's live state per cluster of one snapshot: its picker and the upstream pools of its
+// endpoints. Built on the worker from each new snapshot; pools of endpoints that stay (same
+// cluster, same address) are kept with their connections.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <memory>
+#include <vector>
+
+#include "core/picker.h"
+#include "core/random.h"
+#include "http2/flow_stats.h"
+#include "proxy/snapshot.h"
+#include "proxy/upstream_pool.h"
+
+namespace sluice::proxy {
+
+// Calls hold it (shared_ptr) for their whole life, so a reload can swap in a new one while
+// they finish on the old one. Pools are shared by the states of successive snapshots.
+struct ClusterState {
+  std::shared_ptr<const Snapshot> owner;  // keeps `snapshot` alive
+  const ClusterSnapshot* snapshot;
+  std::unique_ptr<core::Picker> picker;
+  std::vector<std::shared_ptr<UpstreamPool>> pools;  // by endpoint index
+};
+
+using ClusterStates = std::vector<std::shared_ptr<ClusterState>>;
+
+// O(endpoints): one hash lookup per endpoint, and each pool gets the cluster's small
+// PoolSettings, never a copy of the whole cluster config.
+ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapshot,
+                                   const ClusterStates& previous, asio::any_io_executor executor,
+                                   core::Random& random, http2::FlowStats& upstream_flow);
+
+}  // namespace sluice::proxy
