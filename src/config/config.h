@@ -50,6 +50,10 @@ struct Discovery {
   // etcd: every key under this prefix is one endpoint (value: address or JSON, see
   // docs/discovery.md).
   std::string prefix;
+  // dns, set by the proxy for static endpoints given by name (not from YAML): ask the way the
+  // system resolver would (the hosts file, then DNS with resolv.conf's search list) instead of
+  // the name's A/AAAA records as written.
+  bool system_lookup = false;
   bool operator==(const Discovery&) const = default;
 };
 

@@ -4,6 +4,7 @@
 #include <arpa/nameser.h>
 
 #include <asio/post.hpp>
+#include <cstring>
 #include <random>
 
 #include "discovery/dns_refresh.h"
@@ -85,6 +86,16 @@ void DnsResolver::start(Callback on_update) {
 
 void DnsResolver::resolve() {
   answers_ = {};
+  if (discovery_.system_lookup) {
+    pending_ = 1;
+    ares_addrinfo_hints hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    ares_getaddrinfo(channel_, discovery_.name.host.c_str(), nullptr, &hints,
+                     &DnsResolver::on_addrinfo, this);
+    arm_query_timeout();
+    return;
+  }
   pending_ = 2;
   // The name as given (no search list), as the FQDN of a headless service is.
   const char* name = discovery_.name.host.c_str();
@@ -101,6 +112,44 @@ void DnsResolver::on_a_answer(void* self, int status, int, unsigned char* abuf, 
 void DnsResolver::on_aaaa_answer(void* self, int status, int, unsigned char* abuf, int alen) {
   if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) return;
   static_cast<DnsResolver*>(self)->answered(1, read_dns_answer(AF_INET6, status, abuf, alen));
+}
+
+void DnsResolver::on_addrinfo(void* self, int status, int, ares_addrinfo* info) {
+  if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
+    if (info != nullptr) ares_freeaddrinfo(info);
+    return;
+  }
+  // Into the A and AAAA answers the rest of the resolver understands. The hosts file is
+  // nobody's authority: no records is an error (the last good set keeps serving).
+  std::array<DnsAnswer, 2> answers;
+  for (auto& a : answers) {
+    a.kind = status == ARES_SUCCESS ? DnsAnswer::Kind::kNoRecords : DnsAnswer::Kind::kFailed;
+    a.detail = status == ARES_SUCCESS ? "no records" : ares_strerror(status);
+  }
+  for (auto* node = info != nullptr ? info->nodes : nullptr; node != nullptr; node = node->ai_next) {
+    const bool v4 = node->ai_family == AF_INET;
+    if (!v4 && node->ai_family != AF_INET6) continue;
+    DnsAnswer& a = answers[v4 ? 0 : 1];
+    DnsAddress address;
+    address.family = node->ai_family;
+    const void* raw = v4 ? static_cast<const void*>(
+                               &reinterpret_cast<const sockaddr_in*>(node->ai_addr)->sin_addr)
+                         : static_cast<const void*>(
+                               &reinterpret_cast<const sockaddr_in6*>(node->ai_addr)->sin6_addr);
+    std::memcpy(address.bytes.data(), raw, v4 ? 4 : 16);
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(node->ai_family, raw, text, sizeof text);
+    address.text = text;
+    a.min_ttl_s = a.kind == DnsAnswer::Kind::kRecords ? std::min(a.min_ttl_s, node->ai_ttl)
+                                                      : node->ai_ttl;
+    a.kind = DnsAnswer::Kind::kRecords;
+    a.addresses.push_back(std::move(address));
+  }
+  if (info != nullptr) ares_freeaddrinfo(info);
+  auto* r = static_cast<DnsResolver*>(self);
+  r->answered(0, std::move(answers[0]));
+  r->pending_ = 1;
+  r->answered(1, std::move(answers[1]));
 }
 
 void DnsResolver::answered(size_t index, DnsAnswer answer) {

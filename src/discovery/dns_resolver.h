@@ -6,6 +6,10 @@
 // c-ares runs on the io_context the resolver is given: its sockets are watched with asio
 // (without taking them over: c-ares opens and closes them), and one timer drives its query
 // timeouts, another the refresh.
+//
+// With Discovery::system_lookup (static endpoints given by name) one ares_getaddrinfo replaces
+// the two queries: the hosts file first, then DNS, as getaddrinfo(3) would, but never
+// blocking the thread.
 #pragma once
 
 #include <ares.h>
@@ -51,6 +55,7 @@ class DnsResolver final : public Resolver {
   static void on_socket_state(void* self, ares_socket_t fd, int readable, int writable);
   static void on_a_answer(void* self, int status, int timeouts, unsigned char* abuf, int alen);
   static void on_aaaa_answer(void* self, int status, int timeouts, unsigned char* abuf, int alen);
+  static void on_addrinfo(void* self, int status, int timeouts, ares_addrinfo* info);
 
   void socket_state(int fd, bool readable, bool writable);
   void watch(const std::shared_ptr<Socket>& socket);

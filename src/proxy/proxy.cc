@@ -127,6 +127,14 @@ void Proxy::switch_listeners(ListenerChange change) {
 int Proxy::run() {
   asio::io_context& control = control_;
   discovery_.sync(*base_config_);  // files answer at once, so workers start with endpoints
+  // Static names are looked up without blocking; give them a moment (the hosts file answers
+  // at once) so the first calls find their addresses.
+  const auto names_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!discovery_.names_answered() && std::chrono::steady_clock::now() < names_deadline) {
+    control.run_one_for(std::chrono::milliseconds(50));
+  }
+  control.restart();
+  publish();  // names only as addresses (none if the lookup has not answered)
   if (auto started = start_workers(); !started) {
     spdlog::error("{}", started.error());
     return 1;

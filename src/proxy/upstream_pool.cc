@@ -88,21 +88,15 @@ std::shared_ptr<http2::ClientConnection> UpstreamPool::free_connection() {
 
 std::shared_ptr<http2::ClientConnection> UpstreamPool::open_connection() {
   if (!resolved_) {
-    // Static endpoints are IP literals or names resolved once, here; discovery will hand the
-    // pool addresses instead.
+    // Endpoints reach pools as addresses: names are resolved on the control thread
+    // (ClusterDiscovery), never with a blocking call here.
     asio::error_code ec;
     auto ip = asio::ip::make_address(endpoint_.host, ec);
-    if (!ec) {
-      resolved_.emplace(ip, endpoint_.port);
-    } else {
-      asio::ip::tcp::resolver resolver(executor_);
-      auto results = resolver.resolve(endpoint_.host, std::to_string(endpoint_.port), ec);
-      if (ec || results.empty()) {
-        enter_backoff("cannot resolve " + endpoint_.host + ": " + ec.message());
-        return nullptr;
-      }
-      resolved_ = results.begin()->endpoint();
+    if (ec) {
+      enter_backoff(endpoint_.host + " is not an IP address");
+      return nullptr;
     }
+    resolved_.emplace(ip, endpoint_.port);
   }
   auto conn = http2::ClientConnection::create(executor_, settings_, *this);
   conn->set_flow_stats(&flow_);

@@ -121,5 +121,32 @@ TEST_F(FileDiscoveryTest, BadFileIsRejectedAndTheLastGoodSetKeepsServing) {
       << *metrics;
 }
 
+// Static endpoints given by name are looked up on the control thread (hosts file, then DNS),
+// every address becomes an endpoint, and a name that does not resolve costs nothing but
+// itself: workers never block on a lookup.
+TEST(StaticNames, AreResolvedOffTheWorkersAndEveryAddressIsUsed) {
+  auto backend = TestServer::start("named");
+  ASSERT_TRUE(backend) << backend.error();
+  const std::string port = backend->address().substr(backend->address().rfind(':') + 1);
+  auto proxy = SluiceProcess::start(
+      SluiceProcess::simple_config({"localhost:" + port, "no-such-host.invalid:" + port}));
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
+  for (int i = 0; i < 50; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    sluice::test::v1::CallRequest req;
+    sluice::test::v1::CallResponse resp;
+    auto status = stub->Unary(&ctx, req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto clusters = proxy->admin_get("/clusters");
+  ASSERT_TRUE(clusters) << clusters.error();
+  EXPECT_NE(clusters->find("\"127.0.0.1:" + port + "\""), std::string::npos) << *clusters;
+  EXPECT_EQ(clusters->find("localhost"), std::string::npos) << "names never reach the pools";
+  EXPECT_EQ(clusters->find("invalid"), std::string::npos) << *clusters;
+  EXPECT_EQ(proxy->flow_imbalance(), "");
+}
+
 }  // namespace
 }  // namespace sluice::testing
