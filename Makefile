@@ -36,7 +36,9 @@ test:
 	scripts/test.sh
 
 # Each benchmark prints its table and writes bench-out/<name>.json (extra flags: BENCH_ARGS);
-# then the end-to-end comparison with peer proxies, bench/run_peers.sh (skip it with PEERS=0).
+# then the end-to-end comparison with peer proxies, bench/run_peers.sh, and memory per idle
+# connection, fresh and used, beside HAProxy and nghttpx, bench/idle_memory.py (skip both
+# with PEERS=0).
 bench: build
 	@mkdir -p bench-out
 	@set -e; for b in $(RELEASE_BIN)/bench_*; do \
@@ -45,6 +47,7 @@ bench: build
 	  "$$b" --benchmark_out=bench-out/$$name.json --benchmark_out_format=json $(BENCH_ARGS); \
 	done
 	@if [ "$(PEERS)" != 0 ] && [ -f bench/run_peers.sh ]; then bash bench/run_peers.sh; fi
+	@if [ "$(PEERS)" != 0 ]; then /usr/bin/python3 bench/idle_memory.py; fi
 
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -286,11 +286,10 @@ have_peer() { # COMMAND PACKAGE
   if [[ -z ${APT_TRIED[$pkg]:-} ]]; then
     APT_TRIED[$pkg]=1
     log "$cmd not found: apt-get install -y $pkg"
-    if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" \
-      >"$aptlog" 2>&1; then
-      # Debian starts the packaged service; the benchmark runs its own instances.
-      service "$cmd" stop >/dev/null 2>&1 || true
-    fi
+    # It installs the package only: a service Debian starts with it is the machine's own
+    # (the benchmark runs its instances on free ports).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" \
+      >"$aptlog" 2>&1 || true
   fi
   local why
   why=$(tail -1 "$aptlog" 2>/dev/null || true)
