@@ -87,7 +87,7 @@ void DnsResolver::start(Callback on_update) {
 void DnsResolver::resolve() {
   answers_ = {};
   if (discovery_.system_lookup) {
-    pending_ = 1;
+    pending_ = 2;  // one lookup, answered as the A and the AAAA half
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -148,7 +148,6 @@ void DnsResolver::on_addrinfo(void* self, int status, int, ares_addrinfo* info) 
   if (info != nullptr) ares_freeaddrinfo(info);
   auto* r = static_cast<DnsResolver*>(self);
   r->answered(0, std::move(answers[0]));
-  r->pending_ = 1;
   r->answered(1, std::move(answers[1]));
 }
 

@@ -60,6 +60,7 @@ void Connection::set_flow_stats(FlowStats* stats) {
 }
 
 void Connection::note_received(size_t n) {
+  if (closed_) return;  // the rest of a read after finish(): nothing is owed any more
   unconsumed_ += n;
   flow_stats_->unconsumed_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
 }
@@ -81,7 +82,10 @@ void Connection::consume(int32_t stream_id, size_t n) {
   int rv = stream_id > 0 ? nghttp2_session_consume(session_, stream_id, n)
                          : nghttp2_session_consume_connection(session_, n);
   if (rv != 0) {
-    close(std::string("flow control: ") + nghttp2_strerror(rv));
+    // Not now: the caller (a call in the middle of a body read) must not be deleted under it.
+    asio::post(socket_.get_executor(), [self = shared_from_this(), rv] {
+      self->close(std::string("flow control: ") + nghttp2_strerror(rv));
+    });
     return;
   }
   // nghttp2 queues a WINDOW_UPDATE only once half a window is consumed.
@@ -97,9 +101,10 @@ void Connection::submit_settings(const SessionSettings& s, bool server) {
   std::vector<nghttp2_settings_entry> iv = {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, s.stream_window},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s.max_header_list_size},
-      // gRPC never used the RFC 7540 priority tree; without it nghttp2 keeps no per-stream
-      // dependency state (RFC 9218).
-      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+      // Not SETTINGS_NO_RFC7540_PRIORITIES: nghttp2 then schedules by RFC 9218 urgency with
+      // every stream non-incremental, i.e. strictly oldest first, and one long upload on a
+      // shared upstream connection would hold back every other call's DATA. With closed
+      // streams not kept, the RFC 7540 tree holds only open streams (all equal weight).
   };
   if (server) {
     iv.push_back({NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s.max_concurrent_streams});
@@ -153,6 +158,9 @@ void Connection::read_available() {
       finish(ec == asio::error::eof ? "peer closed the connection" : ec.message());
       return;
     }
+    // Closing (a GOAWAY is on its way out): what the peer still sends is dropped unread, so
+    // a client that went over a limit opens nothing more while its GOAWAY waits to be written.
+    if (!close_after_write_.empty()) continue;
     ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
     if (rv < 0) {
       if (rv == NGHTTP2_ERR_FLOODED || rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
@@ -161,10 +169,13 @@ void Connection::read_available() {
         on_flood(static_cast<int>(rv));
         send_calm_goaway_raw(rv == NGHTTP2_ERR_FLOODED ? "flood" : "too_many_continuations");
       } else {
-        // nghttp2 queued a GOAWAY for protocol errors; try to send it before closing.
+        // nghttp2 queued a GOAWAY for protocol errors (or a callback did, e.g. a client over
+        // an abuse limit); try to send it before closing.
         flush();
       }
-      finish(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
+      finish(!close_after_write_.empty()
+                 ? close_after_write_
+                 : std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
       return;
     }
     if (closed_ || n < buf.size()) break;
@@ -301,7 +312,14 @@ void Connection::arm_keepalive() {
 }
 
 void Connection::close_after_write(std::string reason) {
+  if (closed_ || !close_after_write_.empty()) return;
   close_after_write_ = std::move(reason);
+  // A peer that does not read would keep the connection open for ever: a second at most.
+  keepalive_time_ = std::chrono::milliseconds(0);
+  keepalive_timer_.expires_after(std::chrono::seconds(1));
+  keepalive_timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+    if (!ec) self->finish(self->close_after_write_ + " (the peer did not read it within 1 s)");
+  });
   request_flush();
 }
 

@@ -40,7 +40,7 @@ int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_
 }
 
 int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
-  return guarded("frame_recv", [&] {
+  return guarded("frame_recv", [&]() -> int {
     ServerConnection& conn = conn_of(user_data);
     conn.on_frame_received();
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -56,7 +56,10 @@ int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* us
         return 0;
       }
       case NGHTTP2_DATA:
-        if (frame->hd.length == 0 && !end_stream) conn.police(ServerConnection::Abuse::kEmptyData);
+        if (frame->hd.length == 0 && !end_stream &&
+            !conn.police(ServerConnection::Abuse::kEmptyData)) {
+          return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
         if (end_stream) {
           if (ServerStream* s = stream_of(session, frame->hd.stream_id)) s->on_request_end();
         }
@@ -65,11 +68,17 @@ int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* us
         // Only resets before any answer count (the rapid-reset pattern): cancelling a call
         // that is being answered is ordinary.
         ServerStream* s = stream_of(session, frame->hd.stream_id);
-        if (s == nullptr || !s->response_started()) conn.police(ServerConnection::Abuse::kReset);
+        if ((s == nullptr || !s->response_started()) &&
+            !conn.police(ServerConnection::Abuse::kReset)) {
+          return NGHTTP2_ERR_CALLBACK_FAILURE;  // not one more frame of this client's
+        }
         return 0;
       }
       case NGHTTP2_SETTINGS:
-        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) conn.police(ServerConnection::Abuse::kSettings);
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 &&
+            !conn.police(ServerConnection::Abuse::kSettings)) {
+          return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
         return 0;
       case NGHTTP2_PING:
         if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
@@ -264,26 +273,28 @@ void ServerConnection::on_ping() {
   sent_since_ping_ = false;
 }
 
-void ServerConnection::police(Abuse kind) {
-  if (calmed_) return;
+bool ServerConnection::police(Abuse kind) {
+  if (calmed_) return false;
   const auto now = std::chrono::steady_clock::now();
   TokenBucket& budget = kind == Abuse::kReset ? reset_budget_ : control_frame_budget_;
-  if (budget.take(now)) return;
+  if (budget.take(now)) return true;
   calmed_ = true;
   static constexpr const char* kDebug[] = {"too_many_resets", "too_many_settings",
                                            "too_many_empty_data_frames"};
   const char* debug = kDebug[static_cast<int>(kind)];
   spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM", debug);
-  // Streams the client opened and reset are over; what is still open gets no new company.
+  // Then the connection closes: its open calls are cancelled upstream.
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(session_),
                         NGHTTP2_ENHANCE_YOUR_CALM, reinterpret_cast<const uint8_t*>(debug),
                         std::strlen(debug));
   owner_.on_abuse(*this, kind);
   close_after_write(debug);
+  return false;
 }
 
 void ServerConnection::on_flood(int nghttp2_error) {
+  if (calmed_) return;  // already told (and counted) by police()
   calmed_ = true;
   spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM",
                nghttp2_strerror(nghttp2_error));

@@ -51,8 +51,9 @@ class ServerConnection final : public Connection {
   void end_stream(int32_t stream_id, ServerStream* stream, uint32_t error_code);
   void on_ping_ack();
   void on_ping();
-  // Counts one abusable frame; over its budget, GOAWAY ENHANCE_YOUR_CALM and close.
-  void police(Abuse kind);
+  // Counts one abusable frame; over its budget: GOAWAY ENHANCE_YOUR_CALM, the connection
+  // closes, and false (the callback then stops the session at once).
+  bool police(Abuse kind);
   void on_response_frame_sent() {
     sent_since_ping_ = true;
     ping_strikes_ = 0;

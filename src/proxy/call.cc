@@ -147,8 +147,8 @@ void Call::on_deadline() {
 void Call::route_upstream() {
   const auto& name = cluster_->snapshot->config.name;
   // Endpoints that cannot take the call now (connect backoff, queue full) are skipped, not
-  // counted as tried: the call reached none of them, and the tried set is small. The picker
-  // moves on with each pick, so after one skip per endpoint all were seen.
+  // counted as tried: the call reached none of them, and the tried set is small. At most one
+  // skip per endpoint, so the loop ends even when the picker offers one twice.
   const size_t endpoints = cluster_->pools.size();
   size_t skipped = 0;
   while (true) {
@@ -163,6 +163,7 @@ void Call::route_upstream() {
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;
     }
+    const size_t previous = endpoint_;  // a skip must not move the call's stats elsewhere
     endpoint_ = index;
     tried_.add(index);  // before assign: attach() may route again at once
     UpstreamPool& pool = *cluster_->pools[index];
@@ -170,6 +171,7 @@ void Call::route_upstream() {
     auto assigned = pool.assign(this);
     if (assigned) return;
     tried_.remove(index);
+    endpoint_ = previous;
     queued_in_ = nullptr;
     last_error_ = assigned.error();
     if (++skipped >= endpoints) {
@@ -215,8 +217,8 @@ void Call::on_pool_failure(const std::string& reason) {
 }
 
 void Call::on_request_data(const uint8_t* data, size_t len) {
-  if (response_done_ && !up_) {
-    down_.consume(down_id_, len);  // the call is over; drop what the client still sends
+  if ((response_done_ && !up_) || upstream_done_) {
+    down_.consume(down_id_, len);  // nobody will read it: drop what the client still sends
     return;
   }
   request_body_.append(data, len);
@@ -317,7 +319,9 @@ http2::BodyRead Call::read_response_body(uint8_t* buf, size_t len) {
   if (response_body_.empty()) {
     if (response_trailers_) {
       response_done_ = true;
-      down_.submit_trailers(down_id_, trailers_);
+      if (down_.submit_trailers(down_id_, trailers_) != 0) {
+        return {http2::BodyRead::Kind::kEnd, n};  // no trailers: the client sees no status
+      }
       return {http2::BodyRead::Kind::kEndWithTrailers, n};
     }
     if (response_eof_) {
@@ -343,7 +347,14 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   up_.reset();
   EndpointStats& es = endpoint_stats();
   add(es.in_flight, -1);
-  if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) return;
+  if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) {
+    // The backend is done; what the client still sends (a stream it has not closed yet)
+    // must not hold the downstream window.
+    upstream_done_ = true;
+    request_body_.release();
+    settle_request();
+    return;
+  }
   if (error_code == 0) error_code = http2::kConnectionLost;  // closed without an end: treat as lost
   if (!processed && !response_started_ && replayable_ && !response_done_) {
     // The backend never saw it: replay on another endpoint, transparently.

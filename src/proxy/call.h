@@ -105,6 +105,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   size_t request_unconsumed_ = 0;
   bool replayable_ = true;
   bool request_ended_ = false;
+  bool upstream_done_ = false;  // the backend ended its stream: request bytes have nowhere to go
 
   // Response direction: upstream -> downstream.
   http2::ByteQueue response_body_;

@@ -28,12 +28,19 @@ std::string encode(nghttp2_hd_deflater* deflater, const RawHeaders& headers) {
 
 }  // namespace
 
-H2Attacker::H2Attacker(const std::string& address) : fd_(raw_connect(address)) {
+H2Attacker::H2Attacker(const std::string& address, uint32_t initial_window)
+    : fd_(raw_connect(address)) {
   nghttp2_hd_deflater* d = nullptr;
   nghttp2_hd_deflate_new(&d, 4096);
   deflater_ = d;
+  std::string settings;
+  if (initial_window != 65535) {
+    settings = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<char>(initial_window >> 24),
+                static_cast<char>(initial_window >> 16), static_cast<char>(initial_window >> 8),
+                static_cast<char>(initial_window)};
+  }
   if (fd_ >= 0) send(std::string(NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN) +
-                     frame(NGHTTP2_SETTINGS, 0, 0, ""));
+                     frame(NGHTTP2_SETTINGS, 0, 0, settings));
 }
 
 H2Attacker::~H2Attacker() {

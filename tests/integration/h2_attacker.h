@@ -13,8 +13,9 @@ namespace sluice::testing {
 
 class H2Attacker {
  public:
-  // Connects and sends the client preface with an empty SETTINGS frame.
-  explicit H2Attacker(const std::string& address);
+  // Connects and sends the client preface with a SETTINGS frame (INITIAL_WINDOW_SIZE set when
+  // it is not the default: 0 = the proxy may send no response DATA at all).
+  explicit H2Attacker(const std::string& address, uint32_t initial_window = 65535);
   ~H2Attacker();
   H2Attacker(const H2Attacker&) = delete;
   H2Attacker& operator=(const H2Attacker&) = delete;

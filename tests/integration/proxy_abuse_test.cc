@@ -108,7 +108,6 @@ TEST_F(ProxyAbuseTest, RapidResetGetsCalmGoawayAndFewUpstreamStreams) {
   EXPECT_EQ(out.goaway_code, NGHTTP2_ENHANCE_YOUR_CALM);
   EXPECT_EQ(out.goaway_debug, "too_many_resets");
   EXPECT_TRUE(out.closed);
-  EXPECT_LT(sent, 20000) << "the proxy stopped reading the attacker before the end";
   EXPECT_EQ(abuse_goaways("resets"), 1);
   // Streams cancelled in the same read as their HEADERS never leave the proxy.
   const uint64_t upstream = backend_calls() - backend_before;

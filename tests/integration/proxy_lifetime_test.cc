@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 #include <vector>
@@ -143,6 +145,17 @@ TEST(ProxyLifetime, KeepaliveDetectsAFrozenBackend) {
     ASSERT_TRUE(stub->Unary(&ctx, req, &resp).ok());
   }
   ASSERT_TRUE(backend->process().send_signal(SIGSTOP));
+  // The signal is delivered asynchronously: wait until the backend is really stopped (state
+  // T), or the call may still be answered.
+  bool stopped = false;
+  for (int i = 0; i < 200 && !stopped; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(backend->process().pid()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto paren = text.rfind(')');
+    stopped = paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'T';
+    if (!stopped) std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(stopped) << "the backend did not stop";
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 10s);
   CallRequest req;

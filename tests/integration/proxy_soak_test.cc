@@ -61,11 +61,12 @@ class ProxySoak : public ::testing::Test {
               1);
   }
   // One sluice-load connection, 32 calls in flight. A stall shows as calls that time out
-  // (5 s each) and as calls unfinished when the run is cut off after `limit`.
-  LoadRun load(uint64_t calls, std::vector<std::string> extra, const char* limit = "60s") {
+  // (after `timeout`) and as calls unfinished when the run is cut off after `limit`.
+  LoadRun load(uint64_t calls, std::vector<std::string> extra, const char* limit = "60s",
+               const char* timeout = "5s") {
     std::vector<std::string> args = {"--calls",    std::to_string(calls), "--concurrency", "32",
                                      "--connections", "1", "--duration", limit, "--timeout",
-                                     "5s"};
+                                     timeout};
     args.insert(args.end(), extra.begin(), extra.end());
     ++runs_;
     return run_load(proxy_->address(), args, 600s);
@@ -92,8 +93,11 @@ TEST_F(ProxySoak, LargeResponsesRequestsAndABidiStream) {
   expect_all_ok(load(3000, {"--request-size", "65536"}), 3000);
   EXPECT_EQ(proxy_->flow_imbalance(), "") << "after the 64 KiB requests";
   // One bidi stream moving 256 MiB each way (4096 messages of 64 KiB).
-  expect_all_ok(load(1, {"--method", "bidi_stream", "--messages", "4096", "--request-size",
-                         "65536", "--response-size", "65536"}),
+  // (Under TSan this one call takes longer than 5 s.)
+  expect_all_ok(load(1,
+                     {"--method", "bidi_stream", "--messages", "4096", "--request-size", "65536",
+                      "--response-size", "65536"},
+                     "120s", "120s"),
                 1);
 }
 

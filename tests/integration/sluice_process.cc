@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -140,6 +141,20 @@ void SluiceProcess::rewrite_config(const std::string& yaml) const {
   const std::string tmp = config_path_ + ".new";
   std::ofstream(tmp) << yaml;
   std::rename(tmp.c_str(), config_path_.c_str());
+}
+
+double SluiceProcess::cpu_seconds() const {
+  std::ifstream stat("/proc/" + std::to_string(process_->pid()) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the ")" that closes the command name: state is field 3, utime 14, stime 15.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 long SluiceProcess::rss_kib() const {

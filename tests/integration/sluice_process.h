@@ -44,6 +44,8 @@ class SluiceProcess {
   void rewrite_config(const std::string& yaml) const;
   // Resident set size of the process in KiB (from /proc).
   long rss_kib() const;
+  // CPU time the process used so far (user + system, from /proc), in seconds.
+  double cpu_seconds() const;
 
  private:
   std::unique_ptr<ChildProcess> process_;

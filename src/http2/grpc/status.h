@@ -67,12 +67,13 @@ StatusCode status_from_http(int http_status);
 // REFUSED_STREAM -> UNAVAILABLE (never processed: safe to retry), CANCEL -> CANCELLED,
 // ENHANCE_YOUR_CALM -> RESOURCE_EXHAUSTED, INADEQUATE_SECURITY -> PERMISSION_DENIED,
 // every other code (including unknown ones) -> INTERNAL.
+StatusCode status_from_rst_stream(uint32_t h2_error_code);
+
 // The RST_STREAM code for the client when the upstream stream was reset after the response
 // began. Codes that say the same on this hop pass (CANCEL, ENHANCE_YOUR_CALM,
 // INADEQUATE_SECURITY); the rest become INTERNAL_ERROR: REFUSED_STREAM, say, would tell the
 // client that nothing was processed, which is no longer true once a response started.
 uint32_t downstream_reset_code(uint32_t upstream_code);
-StatusCode status_from_rst_stream(uint32_t h2_error_code);
 
 // grpc-message encoding: bytes outside 0x20..0x7E, and '%' itself, become "%XX" (upper-case
 // hex); everything else passes unchanged. Input is raw bytes (UTF-8 in practice).
