@@ -25,10 +25,10 @@ std::shared_ptr<const config::Config> config_with(size_t endpoints, size_t gener
   for (size_t i = 0; i < endpoints; ++i) {
     // Each update replaces one endpoint (a pod rolled).
     const size_t id = i == 0 ? 100000 + generation : i;
-    cluster.endpoints.push_back({{"10." + std::to_string(id / 65536) + "." +
-                                      std::to_string(id / 256 % 256) + "." +
-                                      std::to_string(id % 256),
-                                  50051}});
+    cluster.endpoints.push_back(
+        {{"10." + std::to_string(id / 65536) + "." + std::to_string(id / 256 % 256) + "." +
+              std::to_string(id % 256),
+          50051}});
   }
   c->clusters.push_back(std::move(cluster));
   config::Route route;

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval, "progress and series interval (default 1s)");
   app.add_option("--timeout", timeout, "grpc-timeout sent with every call (default none)");
   app.add_option("--drain", drain, "how long calls in flight may finish after the run");
-  app.add_option("--hold", hold, "after the last call, keep the connections open and idle this long");
+  app.add_option("--hold", hold,
+                 "after the last call, keep the connections open and idle this long");
   app.add_option("--metadata,-H", metadata, "request metadata \"name: value\" (repeat)");
   app.add_option("--authority", spec.authority, ":authority (default HOST:PORT)");
   app.add_option("--json", json_path, "write the result as JSON to this file ('-' = stdout)");
@@ -94,11 +95,11 @@ int main(int argc, char** argv) {
   auto parsed_method = sluice::load::parse_method(method);
   if (!parsed_method) return fail("--method: unknown method \"" + method + "\"");
   spec.call.method = *parsed_method;
-  for (auto [flag, text, out] : {std::tuple{"--duration", &duration, &spec.duration},
-                                 std::tuple{"--warmup", &warmup, &spec.warmup},
-                                 std::tuple{"--interval", &interval, &spec.interval},
-                                 std::tuple{"--drain", &drain, &spec.drain},
-                                 std::tuple{"--hold", &hold, &spec.hold}}) {
+  for (auto [flag, text, out] :
+       {std::tuple{"--duration", &duration, &spec.duration},
+        std::tuple{"--warmup", &warmup, &spec.warmup},
+        std::tuple{"--interval", &interval, &spec.interval},
+        std::tuple{"--drain", &drain, &spec.drain}, std::tuple{"--hold", &hold, &spec.hold}}) {
     if (text->empty()) continue;  // not given: the default
     auto d = duration_flag(flag, *text);
     if (!d) return fail(d.error());

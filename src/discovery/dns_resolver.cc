@@ -126,7 +126,8 @@ void DnsResolver::on_addrinfo(void* self, int status, int, ares_addrinfo* info) 
     a.kind = status == ARES_SUCCESS ? DnsAnswer::Kind::kNoRecords : DnsAnswer::Kind::kFailed;
     a.detail = status == ARES_SUCCESS ? "no records" : ares_strerror(status);
   }
-  for (auto* node = info != nullptr ? info->nodes : nullptr; node != nullptr; node = node->ai_next) {
+  for (auto* node = info != nullptr ? info->nodes : nullptr; node != nullptr;
+       node = node->ai_next) {
     const bool v4 = node->ai_family == AF_INET;
     if (!v4 && node->ai_family != AF_INET6) continue;
     DnsAnswer& a = answers[v4 ? 0 : 1];
@@ -140,8 +141,8 @@ void DnsResolver::on_addrinfo(void* self, int status, int, ares_addrinfo* info) 
     char text[INET6_ADDRSTRLEN] = {};
     inet_ntop(node->ai_family, raw, text, sizeof text);
     address.text = text;
-    a.min_ttl_s = a.kind == DnsAnswer::Kind::kRecords ? std::min(a.min_ttl_s, node->ai_ttl)
-                                                      : node->ai_ttl;
+    a.min_ttl_s =
+        a.kind == DnsAnswer::Kind::kRecords ? std::min(a.min_ttl_s, node->ai_ttl) : node->ai_ttl;
     a.kind = DnsAnswer::Kind::kRecords;
     a.addresses.push_back(std::move(address));
   }

@@ -268,12 +268,23 @@ void Connection::send_calm_goaway_raw(std::string_view debug) {
   if (writing_ || !write_buf_.empty()) return;  // mid-frame: nothing can be added safely
   const uint32_t last = static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(session_));
   const uint32_t length = 8 + static_cast<uint32_t>(debug.size());
-  std::vector<uint8_t> frame = {
-      static_cast<uint8_t>(length >> 16), static_cast<uint8_t>(length >> 8),
-      static_cast<uint8_t>(length), NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,  // stream 0
-      static_cast<uint8_t>(last >> 24), static_cast<uint8_t>(last >> 16),
-      static_cast<uint8_t>(last >> 8), static_cast<uint8_t>(last), 0, 0, 0,
-      NGHTTP2_ENHANCE_YOUR_CALM};
+  std::vector<uint8_t> frame = {static_cast<uint8_t>(length >> 16),
+                                static_cast<uint8_t>(length >> 8),
+                                static_cast<uint8_t>(length),
+                                NGHTTP2_GOAWAY,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,  // stream 0
+                                static_cast<uint8_t>(last >> 24),
+                                static_cast<uint8_t>(last >> 16),
+                                static_cast<uint8_t>(last >> 8),
+                                static_cast<uint8_t>(last),
+                                0,
+                                0,
+                                0,
+                                NGHTTP2_ENHANCE_YOUR_CALM};
   frame.insert(frame.end(), debug.begin(), debug.end());
   asio::error_code ec;
   socket_.write_some(asio::buffer(frame), ec);  // best effort: the connection closes next

@@ -141,5 +141,4 @@ auto guarded(const char* what, F&& body) noexcept -> decltype(body()) {
   return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
-
 }  // namespace sluice::http2

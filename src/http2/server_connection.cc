@@ -284,10 +284,9 @@ bool ServerConnection::police(Abuse kind) {
   const char* debug = kDebug[static_cast<int>(kind)];
   spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM", debug);
   // Then the connection closes: its open calls are cancelled upstream.
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_),
-                        NGHTTP2_ENHANCE_YOUR_CALM, reinterpret_cast<const uint8_t*>(debug),
-                        std::strlen(debug));
+  nghttp2_submit_goaway(
+      session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+      NGHTTP2_ENHANCE_YOUR_CALM, reinterpret_cast<const uint8_t*>(debug), std::strlen(debug));
   owner_.on_abuse(*this, kind);
   close_after_write(debug);
   return false;
@@ -298,9 +297,8 @@ void ServerConnection::on_flood(int nghttp2_error) {
   calmed_ = true;
   spdlog::warn("downstream connection: {}; GOAWAY ENHANCE_YOUR_CALM",
                nghttp2_strerror(nghttp2_error));
-  owner_.on_abuse(*this, nghttp2_error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
-                             ? Abuse::kContinuations
-                             : Abuse::kFlood);
+  owner_.on_abuse(*this, nghttp2_error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ? Abuse::kContinuations
+                                                                             : Abuse::kFlood);
 }
 
 void ServerConnection::on_ping_ack() {

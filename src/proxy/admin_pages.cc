@@ -25,7 +25,8 @@ void flow_samples(PrometheusWriter& w, const std::vector<const WorkerFlow*>& flo
     const char* name;
     const http2::FlowStats WorkerFlow::*stats;
   };
-  const Side sides[] = {{"downstream", &WorkerFlow::downstream}, {"upstream", &WorkerFlow::upstream}};
+  const Side sides[] = {{"downstream", &WorkerFlow::downstream},
+                        {"upstream", &WorkerFlow::upstream}};
   auto sum = [&](const Side& side, auto field) {
     int64_t total = 0;
     for (const WorkerFlow* f : flows) {

@@ -121,9 +121,9 @@ void Call::on_deadline() {
       drop_response_body();
       trailers_.clear();
       trailers_.add("grpc-status", std::to_string(static_cast<int>(StatusCode::kDeadlineExceeded)));
-      trailers_.add("grpc-message", wire::percent_encode_message(
-                                        "deadline exceeded after " +
-                                        std::to_string(spent.count()) + " ms"));
+      trailers_.add("grpc-message",
+                    wire::percent_encode_message("deadline exceeded after " +
+                                                 std::to_string(spent.count()) + " ms"));
       response_trailers_ = true;
       deadline_trailers_ = true;
       deadline_timer_->expires_after(std::chrono::seconds(1));

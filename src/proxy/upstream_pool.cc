@@ -18,10 +18,14 @@ std::chrono::milliseconds connect_backoff(int failures, core::Random& random) {
 }  // namespace
 
 PoolSettings PoolSettings::of(const config::Cluster& c) {
-  return {c.name,           c.max_connections_per_endpoint,
-          c.max_pending_calls, c.connect_timeout,
-          c.pending_timeout,   c.keepalive_time,
-          c.keepalive_timeout, c.max_connection_age};
+  return {c.name,
+          c.max_connections_per_endpoint,
+          c.max_pending_calls,
+          c.connect_timeout,
+          c.pending_timeout,
+          c.keepalive_time,
+          c.keepalive_timeout,
+          c.max_connection_age};
 }
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const PoolSettings& cluster,
@@ -75,8 +79,8 @@ void UpstreamPool::close_all() {
 }
 
 size_t UpstreamPool::accepting_connections() const {
-  return static_cast<size_t>(std::count_if(conns_.begin(), conns_.end(),
-                                           [](const auto& c) { return c->accepting(); }));
+  return static_cast<size_t>(
+      std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c->accepting(); }));
 }
 
 std::shared_ptr<http2::ClientConnection> UpstreamPool::free_connection() {

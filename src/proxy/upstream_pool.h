@@ -52,8 +52,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner,
  public:
   UpstreamPool(asio::any_io_executor executor, const PoolSettings& cluster,
                const config::HostPort& endpoint, const http2::SessionSettings& settings,
-               std::shared_ptr<EndpointStats> stats, core::Random& random,
-               http2::FlowStats& flow);
+               std::shared_ptr<EndpointStats> stats, core::Random& random, http2::FlowStats& flow);
   ~UpstreamPool() override;
 
   // Attaches the call to a connection now, or queues it; an error means the endpoint cannot
