@@ -13,25 +13,6 @@ bool is_reserved_key(std::string_view key) {
          key == "content-type" || key == "user-agent" || key == "host";
 }
 
-// The pattern has a period of 64 bytes, so 64 KiB blocks join without a seam.
-const std::string& pattern_block() {
-  static const std::string block = [] {
-    static constexpr std::string_view kAlphabet =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
-    std::string b(64 * 1024, '\0');
-    for (size_t i = 0; i < b.size(); ++i) b[i] = kAlphabet[i % kAlphabet.size()];
-    return b;
-  }();
-  return block;
-}
-
-void fill_pattern(size_t size, std::string* out) {
-  const std::string& block = pattern_block();
-  out->clear();
-  out->reserve(size);
-  while (out->size() < size) out->append(block, 0, std::min(block.size(), size - out->size()));
-}
-
 }  // namespace
 
 void add_call_metadata(grpc::CallbackServerContext* ctx, std::string_view backend_id,

@@ -12,6 +12,7 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/server_context.h>
 
+#include "payload_pattern.h"
 #include "service_env.h"
 #include "sluice/test/v1/test.pb.h"
 
@@ -38,6 +39,15 @@ grpc::Status requested_status(const CallRequest& req);
 // Fills payload (echo or `response_size` pattern bytes), backend_id and seq.
 void fill_response(const CallRequest& req, std::string_view backend_id, uint64_t seq,
                    CallResponse* out);
+
+// How long a stream reader waits before its next read once `reads` requests were read, as the
+// call's first request asks (read_interval_ms; read_pause_ms once after read_pause_after).
+inline std::chrono::milliseconds read_wait(const CallRequest& params, uint64_t reads) {
+  if (params.read_pause_after() != 0 && reads == params.read_pause_after()) {
+    return std::chrono::milliseconds(params.read_pause_ms());
+  }
+  return std::chrono::milliseconds(params.read_interval_ms());
+}
 
 // Runs a callback after a delay on gRPC's timer (grpc::Alarm), so thousands of delayed calls
 // cost no threads. cancel() makes the pending callback (and any later one) run with false.

@@ -41,6 +41,14 @@ void ServerStats::snapshot(bool reset, sluice::test::v1::StatsResponse* out) {
   for (const auto& [method, count] : since_reset_.by_method) {
     (*out->mutable_calls_by_method())[method] = count;
   }
+  // Exchange with 0 on reset, so a message counted meanwhile is in this answer or the next.
+  auto take = [reset](std::atomic<uint64_t>& v) {
+    return reset ? v.exchange(0, std::memory_order_relaxed) : v.load(std::memory_order_relaxed);
+  };
+  out->set_messages_received(take(received_.messages));
+  out->set_payload_bytes_received(take(received_.bytes));
+  out->set_messages_sent(take(sent_.messages));
+  out->set_payload_bytes_sent(take(sent_.bytes));
   if (reset) since_reset_ = Counters{};
 }
 

@@ -23,6 +23,10 @@ class ServerStats {
   // Calls started and not yet done: what a graceful shutdown waits for.
   int64_t active_calls() const { return active_.load(std::memory_order_acquire); }
 
+  // A request message was read, a response message written (payload bytes each).
+  void message_received(size_t payload_bytes) { add(received_, payload_bytes); }
+  void message_sent(size_t payload_bytes) { add(sent_, payload_bytes); }
+
   // Counters since the last reset; `reset` zeroes them after reading.
   void snapshot(bool reset, sluice::test::v1::StatsResponse* out);
   // One line for the exit report: "served N calls: Method=n ...", counted over the whole run
@@ -37,7 +41,19 @@ class ServerStats {
     int64_t last_cancel_unix_micros = 0;
   };
 
+  // Messages and payload bytes, one direction; lock-free (bumped per message).
+  struct Flow {
+    std::atomic<uint64_t> messages{0};
+    std::atomic<uint64_t> bytes{0};
+  };
+  static void add(Flow& f, size_t bytes) {
+    f.messages.fetch_add(1, std::memory_order_relaxed);
+    f.bytes.fetch_add(bytes, std::memory_order_relaxed);
+  }
+
   std::atomic<int64_t> active_{0};
+  Flow received_;
+  Flow sent_;
   std::mutex mu_;
   Counters since_reset_;
   Counters lifetime_;

@@ -26,6 +26,7 @@ class ServerStreamCall final : public CountedCall<grpc::ServerWriteReactor<CallR
       Finish(kCancelled);
       return;
     }
+    env_.stats.message_sent(response_.payload().size());
     ++sent_;
     if (sent_ < request_.response_count()) {
       wait_then_step(request_.message_interval_ms());
@@ -76,6 +77,8 @@ class BidiStreamCall final
       Finish(grpc::Status::OK);
       return;
     }
+    env_.stats.message_received(request_.payload().size());
+    if (reads_++ == 0) pacing_ = request_;  // the first request sets the read pacing
     round_size_ = std::max<uint32_t>(1, request_.response_count());
     sent_in_round_ = 0;
     wait_then_step(request_.delay_ms());
@@ -86,6 +89,7 @@ class BidiStreamCall final
       Finish(kCancelled);
       return;
     }
+    env_.stats.message_sent(response_.payload().size());
     ++seq_;
     ++sent_in_round_;
     if (sent_in_round_ < round_size_) {
@@ -113,11 +117,28 @@ class BidiStreamCall final
     } else if (request_.status_code() != 0) {
       Finish(requested_status(request_));
     } else {
+      read_next();
+    }
+  }
+
+  void read_next() {
+    const auto wait = read_wait(pacing_, reads_);
+    if (wait.count() == 0) {
       StartRead(&request_);
+    } else {
+      timer_.after(wait, [this](bool ok) {
+        if (ok) {
+          StartRead(&request_);
+        } else {
+          Finish(kCancelled);
+        }
+      });
     }
   }
 
   CallRequest request_;
+  CallRequest pacing_;  // read_interval_ms, read_pause_after, read_pause_ms
+  uint64_t reads_ = 0;
   CallResponse response_;
   uint64_t seq_ = 0;
   uint32_t round_size_ = 0;

@@ -13,7 +13,7 @@ const grpc::Status kCancelled(grpc::StatusCode::CANCELLED, "cancelled");
 // Trailers-Only was asked for), else one response. A template because the unary and the read
 // reactor share these members but no base class.
 template <class Reactor>
-void finish_single(Reactor* reactor, const CallRequest& params, std::string_view backend_id,
+void finish_single(Reactor* reactor, const CallRequest& params, ServiceEnv& env,
                    CallResponse* response) {
   const grpc::Status status = requested_status(params);
   if (!status.ok()) {
@@ -21,7 +21,8 @@ void finish_single(Reactor* reactor, const CallRequest& params, std::string_view
     reactor->Finish(status);
     return;
   }
-  fill_response(params, backend_id, 0, response);
+  fill_response(params, env.id(), 0, response);
+  env.stats.message_sent(response->payload().size());
   reactor->Finish(grpc::Status::OK);
 }
 
@@ -45,15 +46,15 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
       Finish(kCancelled);
       return;
     }
-    finish_single(this, request_, env_.id(), response_);
+    finish_single(this, request_, env_, response_);
   }
 
   const CallRequest& request_;  // owned by gRPC until OnDone
   CallResponse* response_;
 };
 
-// Reads every request, then answers once with the parameters of the first request and the
-// payload bytes received in request_bytes.
+// Reads every request (paced as the first one asks), then answers once with the parameters of
+// the first request, the payload bytes received in request_bytes and their request_digest.
 class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRequest>> {
  public:
   ClientStreamCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, CallResponse* response)
@@ -63,16 +64,19 @@ class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRe
 
   void OnReadDone(bool ok) override {
     if (ok) {
+      env_.stats.message_received(request_.payload().size());
       request_bytes_ += request_.payload().size();
+      digest_ = fnv1a(digest_, request_.payload());
       if (!have_params_) {
         params_ = std::move(request_);
         have_params_ = true;
       }
-      StartRead(&request_);
+      read_next();
       return;
     }
     // The client half-closed (or the call died; then writing fails and OnCancel ran).
     response_->set_request_bytes(request_bytes_);
+    response_->set_request_digest(digest_);
     add_call_metadata(ctx_, env_.id(), wants_trailers_only(params_));
     if (params_.delay_ms() == 0) {
       respond(true);
@@ -83,6 +87,20 @@ class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRe
 
  private:
   void respond(bool ok);
+  void read_next() {
+    const auto wait = read_wait(params_, ++reads_);
+    if (wait.count() == 0) {
+      StartRead(&request_);
+    } else {
+      timer_.after(wait, [this](bool ok) {
+        if (ok) {
+          StartRead(&request_);
+        } else {
+          Finish(kCancelled);
+        }
+      });
+    }
+  }
 
   grpc::CallbackServerContext* ctx_;
   CallResponse* response_;
@@ -90,6 +108,8 @@ class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRe
   CallRequest params_;
   bool have_params_ = false;
   uint64_t request_bytes_ = 0;
+  uint64_t digest_ = kFnvOffset;
+  uint64_t reads_ = 0;
 };
 
 void ClientStreamCall::respond(bool ok) {
@@ -97,7 +117,7 @@ void ClientStreamCall::respond(bool ok) {
     Finish(kCancelled);
     return;
   }
-  finish_single(this, params_, env_.id(), response_);
+  finish_single(this, params_, env_, response_);
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ class ClientConnection final : public Connection {
     // A stream slot may have opened (a stream closed, SETTINGS raised the limit) or the
     // connection stopped taking streams (GOAWAY): the pool re-evaluates.
     virtual void on_capacity_changed(ClientConnection& conn) = 0;
+    // The backend sent GOAWAY (on_capacity_changed follows).
+    virtual void on_goaway_received(ClientConnection& /*conn*/) {}
     // The connection is gone; its streams were told before this.
     virtual void on_connection_closed(ClientConnection& conn, const std::string& reason) = 0;
   };
@@ -62,6 +64,7 @@ class ClientConnection final : public Connection {
   }
   void on_goaway() {
     goaway_received_ = true;
+    owner_.on_goaway_received(*this);
     owner_.on_capacity_changed(*this);
   }
 

@@ -82,6 +82,10 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
   w.family("sluice_worker_exceptions_total", "counter",
            "Exceptions that reached a worker's event loop (logged; it kept serving).");
   w.sample("sluice_worker_exceptions_total", {}, read(stats.worker_exceptions));
+  w.family("sluice_config_reloads_total", "counter",
+           "Config reloads (SIGHUP, POST /reload) by result (rejected: the old config serves).");
+  w.sample("sluice_config_reloads_total", {{"result", "ok"}}, read(stats.reloads_ok));
+  w.sample("sluice_config_reloads_total", {{"result", "rejected"}}, read(stats.reloads_rejected));
   w.family("sluice_calls_total", "counter",
            "Finished calls by cluster, endpoint and grpc-status (endpoint \"\": none reached).");
   status_samples(w, "sluice_calls_total", {{"cluster", ""}, {"endpoint", ""}},
@@ -125,6 +129,14 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
     for (const auto& e : c.stats->endpoints) {
       w.sample("sluice_upstream_connect_failures_total",
                {{"cluster", c.stats->name}, {"endpoint", e->address}}, read(e->connect_failures));
+    }
+  }
+  w.family("sluice_upstream_goaways_total", "counter",
+           "GOAWAY frames from backends (connection rotation, shutdown).");
+  for (const auto& c : snapshot.clusters) {
+    for (const auto& e : c.stats->endpoints) {
+      w.sample("sluice_upstream_goaways_total",
+               {{"cluster", c.stats->name}, {"endpoint", e->address}}, read(e->goaways_received));
     }
   }
   w.family("sluice_upstream_replays_total", "counter",

@@ -57,6 +57,12 @@ Expected<void, std::string> Proxy::start_workers() {
 }
 
 Expected<void, std::string> Proxy::reload() {
+  auto done = apply_config_file();
+  bump(done ? stats_.reloads_ok : stats_.reloads_rejected);
+  return done;
+}
+
+Expected<void, std::string> Proxy::apply_config_file() {
   if (config_path_.empty()) return Unexpected(std::string("no config file to reload (quick mode)"));
   auto parsed = config::parse_config_file(config_path_);
   if (!parsed) return Unexpected(parsed.error().to_string());

@@ -32,8 +32,10 @@ class Proxy {
   Expected<void, std::string> start_workers();
   // Re-reads the config file and switches every worker to it (listeners, routes, clusters);
   // an invalid config, or a new listener that cannot bind, is rejected and the running one
-  // keeps serving. Worker count and the admin address change only with a restart.
+  // keeps serving. Worker count and the admin address change only with a restart. Counted in
+  // sluice_config_reloads_total.
   Expected<void, std::string> reload();
+  Expected<void, std::string> apply_config_file();
   // Builds the snapshot of the current config plus the discovered endpoints and hands it to
   // every worker.
   void publish();

@@ -31,6 +31,7 @@ struct EndpointStats {
   Gauge upstream_connections{0};
   Counter upstream_connections_opened{0};
   Counter connect_failures{0};
+  Counter goaways_received{0};  // GOAWAY frames from the backend (rotation, shutdown)
   // Calls taken back from this endpoint because it never processed them, and sent again:
   // refused (REFUSED_STREAM, above a GOAWAY's last stream id) or its connection was lost first.
   Counter replays_refused{0};
@@ -64,6 +65,9 @@ struct ProxyStats {
   Counter connections_rejected{0};
   // Exceptions that reached a worker's event loop (logged; the worker keeps serving).
   Counter worker_exceptions{0};
+  // Config reloads (SIGHUP, POST /reload) applied and rejected (the old config kept serving).
+  Counter reloads_ok{0};
+  Counter reloads_rejected{0};
 };
 
 // One worker's connections, by side (one writer each: the worker).

@@ -72,6 +72,7 @@ class UpstreamPool final : public http2::ClientConnection::Owner,
 
   void on_connected(http2::ClientConnection& conn) override;
   void on_capacity_changed(http2::ClientConnection& conn) override;
+  void on_goaway_received(http2::ClientConnection&) override { bump(stats_->goaways_received); }
   void on_connection_closed(http2::ClientConnection& conn, const std::string& reason) override;
 
  private:

@@ -35,7 +35,8 @@ void Worker::apply_limits() {
 }
 
 void Worker::build_clusters() {
-  clusters_ = build_cluster_states(snapshot_, clusters_, io_.get_executor(), random_, flow_.upstream);
+  clusters_ =
+      build_cluster_states(snapshot_, clusters_, io_.get_executor(), random_, flow_.upstream);
 }
 
 void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {

@@ -22,7 +22,6 @@
 
 namespace sluice::proxy {
 
-
 class Worker final : public http2::ServerConnection::Owner {
  public:
   Worker(size_t index, size_t worker_count, std::shared_ptr<const Snapshot> snapshot,

@@ -35,12 +35,16 @@ H2Attacker::H2Attacker(const std::string& address, uint32_t initial_window)
   deflater_ = d;
   std::string settings;
   if (initial_window != 65535) {
-    settings = {0, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<char>(initial_window >> 24),
-                static_cast<char>(initial_window >> 16), static_cast<char>(initial_window >> 8),
+    settings = {0,
+                NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+                static_cast<char>(initial_window >> 24),
+                static_cast<char>(initial_window >> 16),
+                static_cast<char>(initial_window >> 8),
                 static_cast<char>(initial_window)};
   }
-  if (fd_ >= 0) send(std::string(NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN) +
-                     frame(NGHTTP2_SETTINGS, 0, 0, settings));
+  if (fd_ >= 0)
+    send(std::string(NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN) +
+         frame(NGHTTP2_SETTINGS, 0, 0, settings));
 }
 
 H2Attacker::~H2Attacker() {
@@ -51,10 +55,14 @@ H2Attacker::~H2Attacker() {
 std::string H2Attacker::frame(uint8_t type, uint8_t flags, uint32_t stream_id,
                               const std::string& payload) {
   const auto len = static_cast<uint32_t>(payload.size());
-  std::string f = {static_cast<char>(len >> 16), static_cast<char>(len >> 8),
-                   static_cast<char>(len),       static_cast<char>(type),
-                   static_cast<char>(flags),     static_cast<char>(stream_id >> 24),
-                   static_cast<char>(stream_id >> 16), static_cast<char>(stream_id >> 8),
+  std::string f = {static_cast<char>(len >> 16),
+                   static_cast<char>(len >> 8),
+                   static_cast<char>(len),
+                   static_cast<char>(type),
+                   static_cast<char>(flags),
+                   static_cast<char>(stream_id >> 24),
+                   static_cast<char>(stream_id >> 16),
+                   static_cast<char>(stream_id >> 8),
                    static_cast<char>(stream_id)};
   return f + payload;
 }
@@ -67,8 +75,8 @@ std::string H2Attacker::request_headers(uint32_t stream_id, const std::string& p
                         {":authority", "attacker"},
                         {"content-type", "application/grpc"},
                         {"te", "trailers"}};
-  uint8_t flags = (more_follow ? 0 : NGHTTP2_FLAG_END_HEADERS) |
-                  (end_stream ? NGHTTP2_FLAG_END_STREAM : 0);
+  uint8_t flags =
+      (more_follow ? 0 : NGHTTP2_FLAG_END_HEADERS) | (end_stream ? NGHTTP2_FLAG_END_STREAM : 0);
   return frame(NGHTTP2_HEADERS, flags, stream_id, encode(deflater_of(deflater_), h));
 }
 
@@ -111,7 +119,8 @@ void H2Attacker::parse(Outcome& out) {
     if (h[3] == NGHTTP2_GOAWAY && !out.goaway && len >= 8) {
       const auto* p = h + 9;
       out.goaway = true;
-      out.goaway_code = (uint32_t{p[4]} << 24) | (uint32_t{p[5]} << 16) | (uint32_t{p[6]} << 8) | p[7];
+      out.goaway_code =
+          (uint32_t{p[4]} << 24) | (uint32_t{p[5]} << 16) | (uint32_t{p[6]} << 8) | p[7];
       out.goaway_debug.assign(reinterpret_cast<const char*>(p + 8), len - 8);
     }
     inbox_.erase(0, 9 + len);

@@ -26,8 +26,7 @@ constexpr const char* kPath = "/sluice.test.v1.TestService/Unary";
 class BystanderCalls {
  public:
   explicit BystanderCalls(const std::string& address)
-      : stub_(sluice::test::v1::TestService::NewStub(make_channel(address))),
-        thread_([this] {
+      : stub_(sluice::test::v1::TestService::NewStub(make_channel(address))), thread_([this] {
           while (!stop_) {
             grpc::ClientContext ctx;
             ctx.set_deadline(std::chrono::system_clock::now() + 5s);

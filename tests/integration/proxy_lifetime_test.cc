@@ -15,6 +15,7 @@
 #include "integration/async_calls.h"
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
+#include "integration/wait_until.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
 #include "support/test_server.h"
@@ -97,7 +98,12 @@ TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
   CallRequest req;
   req.set_delay_ms(1500);
   calls.start(*stub, req, 1000, 30s);
-  std::this_thread::sleep_for(1000ms);  // the GOAWAY has come by now
+  const std::string endpoint = "{cluster=\"backends\",endpoint=\"" + backend->address() + "\"}";
+  ASSERT_TRUE(wait_until([&] {
+    return proxy->metric("sluice_upstream_goaways_total" + endpoint) >= 1;
+  })) << "the backend's GOAWAY never came";
+  // The GOAWAY came while the 1000 calls were still running on that connection.
+  EXPECT_GT(proxy->metric("sluice_endpoint_calls_in_flight" + endpoint), 0);
   calls.start(*stub, req, 200, 30s);
   int failed = 0;
   for (const auto& r : calls.rest()) {
@@ -106,6 +112,11 @@ TEST(ProxyLifetime, ThousandCallsInFlightWhileBackendSendsGoawayAreNotLost) {
     }
   }
   EXPECT_EQ(failed, 0);
+  // The calls after the GOAWAY went over a new connection, and the backend ran all 1200.
+  EXPECT_GE(proxy->metric("sluice_upstream_connections_opened_total" + endpoint), 2);
+  auto stats = backend->stats();
+  ASSERT_TRUE(stats) << stats.error();
+  EXPECT_EQ(stats->calls_total(), 1200u);
   EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 

@@ -13,8 +13,8 @@
 
 #include <chrono>
 #include <cstring>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,7 +83,9 @@ TEST(ProxyLimits, OverTheBufferBudgetNewStreamsAreRefused) {
     }
     ASSERT_TRUE(reader.send(bytes));
     ASSERT_TRUE(wait_until(
-        [&] { return proxy->metric("sluice_http2_unconsumed_bytes{side=\"upstream\"}") > (1 << 20); },
+        [&] {
+          return proxy->metric("sluice_http2_unconsumed_bytes{side=\"upstream\"}") > (1 << 20);
+        },
         10s))
         << "the proxy never held the responses";
     // Any new stream, on any connection, is refused now: retryable, nothing reached a backend.
@@ -103,8 +105,8 @@ TEST(ProxyLimits, OverTheBufferBudgetNewStreamsAreRefused) {
 TEST(ProxyLimits, ListenerMaxConnectionsClosesTheExtraOnesAtOnce) {
   auto backend = TestServer::start("b0");
   ASSERT_TRUE(backend) << backend.error();
-  auto proxy = SluiceProcess::start(
-      one_worker_config({backend->address()}, "    max_connections: 2\n"));
+  auto proxy =
+      SluiceProcess::start(one_worker_config({backend->address()}, "    max_connections: 2\n"));
   ASSERT_TRUE(proxy) << proxy.error();
   H2Attacker first(proxy->address()), second(proxy->address());
   ASSERT_TRUE(wait_until([&] { return proxy->metric("sluice_downstream_connections") == 2; }, 5s));
@@ -139,7 +141,9 @@ TEST(ProxyLimits, OutOfFileDescriptorsTheWorkerBacksOffInsteadOfSpinning) {
   ASSERT_EQ(prlimit(proxy->pid(), RLIMIT_NOFILE, &tight, nullptr), 0) << std::strerror(errno);
   std::vector<int> clients;
   for (int i = 0; i < 10; ++i) clients.push_back(raw_connect(proxy->address()));
-  std::this_thread::sleep_for(200ms);  // let it run into EMFILE
+  // Let it run into EMFILE. A sleep, not a wait on a metric: with no descriptor left the
+  // admin endpoint cannot accept either (the count is checked once the limit is back).
+  std::this_thread::sleep_for(200ms);
   // A worker that retried accept() at once would burn a whole core now.
   const double cpu_before = proxy->cpu_seconds();
   std::this_thread::sleep_for(1s);
@@ -195,8 +199,10 @@ TEST(ProxyLimits, EndpointsInBackoffDoNotUseUpTheCallsTries) {
       [&] {
         long failures = 0;
         for (int i = 0; i < 9; ++i) {
-          failures += proxy->metric("sluice_upstream_connect_failures_total{cluster=\"backends\","
-                                    "endpoint=\"" + endpoints[i] + "\"}") > 0;
+          failures += proxy->metric(
+                          "sluice_upstream_connect_failures_total{cluster=\"backends\","
+                          "endpoint=\"" +
+                          endpoints[i] + "\"}") > 0;
         }
         return failures == 9;
       },

@@ -16,6 +16,7 @@
 
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
+#include "integration/wait_until.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
 #include "support/test_server.h"
@@ -54,33 +55,53 @@ class ReloadTest : public ::testing::Test {
   std::unique_ptr<sluice::test::v1::TestService::Stub> stub_;
 };
 
+// The proxy's count of OK calls to `backend`.
+long ok_calls(const SluiceProcess& proxy, const TestServer& backend) {
+  return proxy.metric("sluice_calls_total{cluster=\"backends\",endpoint=\"" + backend.address() +
+                      "\",grpc_status=\"OK\"}");
+}
+
 TEST_F(ReloadTest, ClustersChangeUnderLoadWithoutAFailedCall) {
   RecordingLoad load(channel_, 8, 5);
-  std::this_thread::sleep_for(500ms);
-  // Add endpoint b (SIGHUP).
+  ASSERT_TRUE(wait_until([&] { return load.counts()["a"] > 0; })) << "no call reached a";
+  // Add endpoint b (SIGHUP): applied once the reload counter says so, then b gets calls.
   proxy_->rewrite_config(
       SluiceProcess::simple_config({backends_[0].address(), backends_[1].address()}));
   ASSERT_TRUE(proxy_->process().send_signal(SIGHUP));
-  std::this_thread::sleep_for(1000ms);
-  auto mid = load.counts();
-  EXPECT_GT(mid["b"], 0) << "the added endpoint gets calls after the reload";
-  // Remove endpoint a (POST /reload).
+  ASSERT_TRUE(wait_until([&] {
+    return proxy_->metric("sluice_config_reloads_total{result=\"ok\"}") == 1;
+  })) << "the SIGHUP reload was not applied";
+  ASSERT_TRUE(wait_until([&] { return load.counts()["b"] >= 50; }))
+      << "the added endpoint gets no calls after the reload";
+  const long b_ok_before = ok_calls(*proxy_, backends_[1]);
+  EXPECT_GT(b_ok_before, 0);
+  // Remove endpoint a (POST /reload answers once the new config is published).
   proxy_->rewrite_config(SluiceProcess::simple_config({backends_[1].address()}));
   auto [status, body] = proxy_->admin_request("POST", "/reload");
   EXPECT_EQ(status, 200) << body;
-  std::this_thread::sleep_for(200ms);
-  const int a_after_removal = load.counts()["a"];
-  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(proxy_->metric("sluice_config_reloads_total{result=\"ok\"}"), 2);
+  // Calls already on a finish; then a gets nothing more while b keeps serving.
+  int a_after_removal = -1;
+  ASSERT_TRUE(wait_until([&] {
+    const int before = load.counts()["a"];
+    std::this_thread::sleep_for(100ms);  // a call takes 5 ms: 100 ms without one on a
+    a_after_removal = load.counts()["a"];
+    return a_after_removal == before;
+  }));
+  const int b_at_removal = load.counts()["b"];
+  ASSERT_TRUE(wait_until([&] { return load.counts()["b"] >= b_at_removal + 200; }));
   load.stop();
   EXPECT_EQ(load.counts()["a"], a_after_removal) << "a removed endpoint gets no new calls";
-  EXPECT_GT(load.counts()["b"], mid["b"]);
   const auto failures = load.failures();
   for (size_t i = 0; i < failures.size() && i < 5; ++i) ADD_FAILURE() << failures[i];
   EXPECT_TRUE(failures.empty()) << failures.size() << " failed calls";
-  // Counters of the endpoint that stayed kept counting across both reloads.
-  auto metrics = proxy_->admin_get("/metrics");
-  ASSERT_TRUE(metrics) << metrics.error();
-  EXPECT_NE(metrics->find(backends_[1].address()), std::string::npos);
+  // The counters of b, which stayed, kept counting across both reloads: the proxy counted
+  // every call b served (none reached b but through the proxy).
+  auto b_stats = backends_[1].stats();
+  ASSERT_TRUE(b_stats) << b_stats.error();
+  EXPECT_GT(ok_calls(*proxy_, backends_[1]), b_ok_before);
+  EXPECT_EQ(ok_calls(*proxy_, backends_[1]), static_cast<long>(b_stats->calls_total()));
+  EXPECT_EQ(ok_calls(*proxy_, backends_[1]), load.counts()["b"]);
 }
 
 TEST_F(ReloadTest, BadConfigIsRejectedAndTheOldOneKeepsServing) {
@@ -88,8 +109,14 @@ TEST_F(ReloadTest, BadConfigIsRejectedAndTheOldOneKeepsServing) {
   auto [status, body] = proxy_->admin_request("POST", "/reload");
   EXPECT_EQ(status, 400);
   EXPECT_NE(body.find("reload rejected"), std::string::npos) << body;
+  EXPECT_NE(body.find(".yaml:3:1: "), std::string::npos)
+      << "the error names file and line: " << body;
+  const std::string rejected = "sluice_config_reloads_total{result=\"rejected\"}";
+  EXPECT_EQ(proxy_->metric(rejected), 1);
   ASSERT_TRUE(proxy_->process().send_signal(SIGHUP));  // also rejected, logged
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return proxy_->metric(rejected) == 2; }))
+      << "the SIGHUP was not handled";
+  EXPECT_EQ(proxy_->metric("sluice_config_reloads_total{result=\"ok\"}"), 0);
   for (int i = 0; i < 20; ++i) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 5s);
@@ -141,7 +168,8 @@ TEST_F(ReloadTest, ListenersAreAddedAndRemovedWithoutDroppingCalls) {
   // Remove "main" while a call runs on it: the call finishes, the port stops accepting.
   grpc::Status slow_status;
   std::thread slow([&] { slow_status = unary(*stub_, 1500); });
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until([&] { return proxy_->metric("sluice_calls_in_flight") == 1; }))
+      << "the slow call never started";
   std::string only_second = both;
   only_second.erase(only_second.find(main_listener), main_listener.size());
   proxy_->rewrite_config(only_second);

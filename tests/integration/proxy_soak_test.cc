@@ -64,9 +64,9 @@ class ProxySoak : public ::testing::Test {
   // (after `timeout`) and as calls unfinished when the run is cut off after `limit`.
   LoadRun load(uint64_t calls, std::vector<std::string> extra, const char* limit = "60s",
                const char* timeout = "5s") {
-    std::vector<std::string> args = {"--calls",    std::to_string(calls), "--concurrency", "32",
-                                     "--connections", "1", "--duration", limit, "--timeout",
-                                     timeout};
+    std::vector<std::string> args = {
+        "--calls", std::to_string(calls), "--concurrency", "32",        "--connections",
+        "1",       "--duration",          limit,           "--timeout", timeout};
     args.insert(args.end(), extra.begin(), extra.end());
     ++runs_;
     return run_load(proxy_->address(), args, 600s);
@@ -115,9 +115,8 @@ TEST(ProxyReplaySoak, TenThousandRefusedFirstAttemptsWithBodiesOverAStreamWindow
   ASSERT_TRUE(proxy) << proxy.error();
   const uint64_t calls = 24000;  // round robin: about half go to the raw backend first
   LoadRun run = run_load(proxy->address(),
-                         {"--calls", std::to_string(calls), "--concurrency", "32",
-                          "--connections", "1", "--request-size", "49152", "--duration", "60s",
-                          "--timeout", "5s"},
+                         {"--calls", std::to_string(calls), "--concurrency", "32", "--connections",
+                          "1", "--request-size", "49152", "--duration", "60s", "--timeout", "5s"},
                          600s);
   expect_all_ok(run, calls);
   EXPECT_EQ((*raw)->refused(), 10000);
@@ -145,12 +144,11 @@ TEST(ProxyMemory, UsedIdleConnectionsStaySmall) {
   expect_all_ok(run_load(proxy->address(), {"--calls", "2000", "--concurrency", "32"}), 2000);
   const long before_kib = proxy->rss_kib();
   constexpr int kConnections = 200;
-  auto held = HeldLoad::start(proxy->address(),
-                              {"--connections", std::to_string(kConnections), "--concurrency",
-                               std::to_string(kConnections), "--calls",
-                               std::to_string(kConnections * 1000), "--duration", "300s",
-                               "--hold", "60s"},
-                              300s);
+  auto held = HeldLoad::start(
+      proxy->address(),
+      {"--connections", std::to_string(kConnections), "--concurrency", std::to_string(kConnections),
+       "--calls", std::to_string(kConnections * 1000), "--duration", "300s", "--hold", "60s"},
+      300s);
   ASSERT_TRUE(held);
   ASSERT_EQ(proxy->flow_imbalance(), "");
   EXPECT_EQ(proxy->metric("sluice_downstream_connections"), kConnections);

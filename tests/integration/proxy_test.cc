@@ -4,15 +4,20 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "integration/async_calls.h"
 #include "integration/sluice_process.h"
+#include "integration/wait_until.h"
+#include "payload_pattern.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
 #include "support/test_server.h"
@@ -185,28 +190,59 @@ TEST_F(ProxyTest, InitialMetadataEchoedThroughProxy) {
 }
 
 TEST_F(ProxyTest, LargeMessagesBothWays) {
+  // 64 MiB each way, compared byte for byte: an upload the backend echoes, and a download of
+  // the backend's aperiodic pattern (a reordered, repeated or lost frame shows in either).
+  constexpr size_t k64MiB = 64u << 20;
+  std::string upload(k64MiB, '\0');
+  std::mt19937_64 random(42);
+  for (size_t i = 0; i < upload.size(); i += 8) {
+    const uint64_t word = random();
+    std::memcpy(&upload[i], &word, 8);
+  }
+  {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, 60s);
+    CallRequest req;
+    req.set_payload(upload);
+    req.set_echo_payload(true);
+    CallResponse resp;
+    auto status = stub_->Unary(&ctx, req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(resp.payload().size(), k64MiB);
+    EXPECT_TRUE(resp.payload() == upload) << "the echoed 64 MiB differ from what was sent";
+  }
   grpc::ClientContext ctx;
   set_deadline(ctx, 60s);
   CallRequest req;
-  req.set_payload(std::string(64u << 20, 'q'));
-  req.set_response_size(64u << 20);
+  req.set_payload(upload.substr(0, 1 << 20));
+  req.set_response_size(k64MiB);
   CallResponse resp;
   auto status = stub_->Unary(&ctx, req, &resp);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(resp.payload().size(), 64u << 20);
+  EXPECT_TRUE(resp.payload() == testserver::pattern(k64MiB)) << "the 64 MiB download differs";
 }
 
 TEST_F(ProxyTest, ThousandConcurrentCallsOnOneConnection) {
   AsyncUnaryCalls calls;
   CallRequest req;
-  req.set_delay_ms(300);  // all 1000 are in flight at once
+  req.set_delay_ms(3000);  // long enough to see all 1000 in flight at once
   calls.start(*stub_, req, 1000, 30s);
+  // Concurrent: the proxy holds all 1000 at the same moment, and the backends run them.
+  long peak = 0;
+  for (int i = 0; i < 250 && peak < 1000; ++i) {
+    peak = std::max(peak, proxy_->metric("sluice_calls_in_flight"));
+    if (peak < 1000) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(peak, 1000) << "the calls were not all in flight at once";
+  wait_for_backend_calls(1000);
   std::map<std::string, int> per_backend;
   for (const auto& r : calls.rest()) {
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     ++per_backend[r.response.backend_id()];
   }
   EXPECT_EQ(per_backend.size(), 3u);
+  // On one connection: the channel's, and no other.
+  EXPECT_EQ(proxy_->metric("sluice_downstream_connections_total"), 1);
 }
 
 TEST_F(ProxyTest, ClientCancellationReachesBackendQuickly) {
@@ -215,8 +251,8 @@ TEST_F(ProxyTest, ClientCancellationReachesBackendQuickly) {
   CallRequest req;
   req.set_delay_ms(10000);
   CallResponse resp;
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(300ms);
+  std::thread canceller([&] {  // once the call is running at a backend
+    wait_for_backend_calls(1);
     ctx.TryCancel();
   });
   auto status = stub_->Unary(&ctx, req, &resp);
@@ -374,13 +410,11 @@ TEST(ProxyPool, OpensConnectionsUpToTheLimitThenQueues) {
   slow.set_delay_ms(300);
   const auto started = Clock::now();
   calls.start(*stub, slow, 50, 20s);
-  std::this_thread::sleep_for(150ms);
-  auto metrics = proxy->admin_get("/metrics");
-  ASSERT_TRUE(metrics) << metrics.error();
-  EXPECT_NE(metrics->find("sluice_upstream_connections{cluster=\"backends\",endpoint=\"" +
-                          backend->address() + "\"} 2"),
-            std::string::npos)
-      << *metrics;
+  const std::string connections =
+      "sluice_upstream_connections{cluster=\"backends\",endpoint=\"" + backend->address() + "\"}";
+  EXPECT_TRUE(wait_until([&] { return proxy->metric(connections) == 2; }, 2000ms))
+      << "not 2 upstream connections while 50 calls wait";
+  EXPECT_EQ(proxy->metric(connections), 2) << "more than the limit";
   for (const auto& r : calls.rest()) EXPECT_TRUE(r.status.ok()) << r.status.error_message();
   // 20 slots for 50 calls of 300 ms: three waves.
   EXPECT_GE(Clock::now() - started, 900ms);

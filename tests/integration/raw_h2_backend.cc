@@ -9,8 +9,8 @@
 
 #include <cstring>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <vector>
 

@@ -114,9 +114,17 @@ TEST(SluiceLoad, UnreachableTargetFailsWithAClearMessage) {
   ASSERT_TRUE(server) << server.error();
   const std::string address = server->address();
   ASSERT_TRUE(server->stop());
-  auto process = ChildProcess::spawn(load_bin(), {address, "--calls", "10"});
-  ASSERT_TRUE(process);
+  // Through a shell that joins stderr to the stdout we read.
+  auto process = ChildProcess::spawn(
+      "/bin/sh", {"-c", "exec \"$0\" \"$@\" 2>&1", load_bin(), address, "--calls", "10"});
+  ASSERT_TRUE(process) << process.error();
+  const auto lines = process->read_remaining_lines(std::chrono::seconds(20));
   EXPECT_EQ(process->wait_exit(std::chrono::seconds(20)), 2);
+  std::string output;
+  for (const auto& line : lines) output += line + "\n";
+  // Says what failed and where, not just that something did.
+  EXPECT_NE(output.find("cannot connect to " + address), std::string::npos) << output;
+  EXPECT_NE(output.find("refused"), std::string::npos) << output;
 }
 
 }  // namespace
