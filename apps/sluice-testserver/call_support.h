@@ -81,6 +81,23 @@ class CountedCall : public Reactor {
   }
 
  protected:
+  // Starts the next read after `wait` (a slow or paused reader); a cancelled wait finishes the
+  // call. Only read reactors (ClientStream, BidiStream) use it.
+  template <class Request>
+  void read_after(std::chrono::milliseconds wait, Request* request) {
+    if (wait.count() == 0) {
+      this->StartRead(request);
+      return;
+    }
+    timer_.after(wait, [this, request](bool ok) {
+      if (ok) {
+        this->StartRead(request);
+      } else {
+        this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      }
+    });
+  }
+
   ServiceEnv& env_;
   CallTimer timer_;
 };

@@ -121,20 +121,7 @@ class BidiStreamCall final
     }
   }
 
-  void read_next() {
-    const auto wait = read_wait(pacing_, reads_);
-    if (wait.count() == 0) {
-      StartRead(&request_);
-    } else {
-      timer_.after(wait, [this](bool ok) {
-        if (ok) {
-          StartRead(&request_);
-        } else {
-          Finish(kCancelled);
-        }
-      });
-    }
-  }
+  void read_next() { read_after(read_wait(pacing_, reads_), &request_); }
 
   CallRequest request_;
   CallRequest pacing_;  // read_interval_ms, read_pause_after, read_pause_ms

@@ -87,20 +87,7 @@ class ClientStreamCall final : public CountedCall<grpc::ServerReadReactor<CallRe
 
  private:
   void respond(bool ok);
-  void read_next() {
-    const auto wait = read_wait(params_, ++reads_);
-    if (wait.count() == 0) {
-      StartRead(&request_);
-    } else {
-      timer_.after(wait, [this](bool ok) {
-        if (ok) {
-          StartRead(&request_);
-        } else {
-          Finish(kCancelled);
-        }
-      });
-    }
-  }
+  void read_next() { read_after(read_wait(params_, ++reads_), &request_); }
 
   grpc::CallbackServerContext* ctx_;
   CallResponse* response_;
