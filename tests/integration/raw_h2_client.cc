@@ -88,7 +88,7 @@ std::string pump(nghttp2_session* session, int fd, std::chrono::milliseconds tim
   while (!done()) {
     const uint8_t* out;
     for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
-      if (write(fd, out, n) != n) return "write failed";
+      if (::send(fd, out, n, MSG_NOSIGNAL) != n) return "write failed";
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -192,7 +192,7 @@ PingFloodResult raw_h2_ping_flood(const std::string& address, int count,
   while (std::chrono::steady_clock::now() < deadline) {
     const uint8_t* out;
     for (ssize_t n; (n = nghttp2_session_mem_send(session, &out)) > 0;) {
-      if (write(fd, out, n) != n) break;
+      if (::send(fd, out, n, MSG_NOSIGNAL) != n) break;
     }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 50) <= 0) continue;
@@ -215,8 +215,8 @@ std::optional<std::chrono::milliseconds> raw_h2_silent_client(const std::string&
   if (fd < 0) return std::nullopt;
   static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   static constexpr uint8_t kEmptySettings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
-  (void)!write(fd, kPreface, sizeof kPreface - 1);
-  (void)!write(fd, kEmptySettings, sizeof kEmptySettings);
+  (void)!::send(fd, kPreface, sizeof kPreface - 1, MSG_NOSIGNAL);
+  (void)!::send(fd, kEmptySettings, sizeof kEmptySettings, MSG_NOSIGNAL);
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout;
   std::optional<std::chrono::milliseconds> closed_after;

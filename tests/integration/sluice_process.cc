@@ -119,7 +119,7 @@ std::pair<int, std::string> SluiceProcess::admin_request(const std::string& meth
   }
   std::string req = method + " " + path +
                     " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
+  (void)!::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string resp;
   char buf[65536];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) resp.append(buf, n);
