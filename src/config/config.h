@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "core/policy_config.h"
+#include "core/subset.h"
 
 namespace sluice::config {
 
@@ -57,9 +59,23 @@ struct Discovery {
   bool operator==(const Discovery&) const = default;
 };
 
+// Each proxy instance keeps only `size` endpoints of the cluster (docs/configuration.md).
+struct Subset {
+  uint32_t size = 0;
+  core::SubsetMode mode = core::SubsetMode::kRendezvous;
+  // deterministic: this instance's dense id in [0, client_count); rendezvous: its hash seed
+  // (unset: a random seed per process, kept across reloads).
+  std::optional<uint64_t> client_id;
+  uint64_t client_count = 0;
+  // A fresh subset this often (+-10% jitter); 0 = never.
+  Millis rotate_every{0};
+  bool operator==(const Subset&) const = default;
+};
+
 struct Cluster {
   std::string name;
-  std::string policy = "round_robin";  // the only policy so far
+  core::PolicyConfig policy;
+  std::optional<Subset> subset;
   std::vector<Endpoint> endpoints;
   // Set: endpoints come from discovery (and `endpoints` is empty in the file).
   std::optional<Discovery> discovery;

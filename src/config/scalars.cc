@@ -23,6 +23,29 @@ bool checked_multiply(uint64_t a, uint64_t b, uint64_t* out) {
 
 }  // namespace
 
+Expected<double, std::string> parse_decimal(std::string_view text) {
+  const auto [whole, rest] = split_digits(text);
+  std::string_view fraction;
+  bool ok = !whole.empty() && (rest.empty() || rest[0] == '.');
+  if (ok && !rest.empty()) {
+    auto [digits, tail] = split_digits(rest.substr(1));
+    fraction = digits;
+    ok = !digits.empty() && tail.empty();
+  }
+  if (!ok || whole.size() > 9) {
+    return Unexpected<std::string>("expected a decimal number such as 1 or 0.5, got " +
+                                   quoted(text));
+  }
+  double value = 0;
+  for (char c : whole) value = value * 10 + (c - '0');
+  double scale = 0.1;
+  for (char c : fraction) {
+    value += (c - '0') * scale;
+    scale /= 10;
+  }
+  return value;
+}
+
 Expected<uint64_t, std::string> parse_uint(std::string_view text) {
   if (text.empty()) return Unexpected<std::string>("expected an integer, got nothing");
   uint64_t value = 0;

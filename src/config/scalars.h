@@ -24,6 +24,9 @@ Expected<uint64_t, std::string> parse_size(std::string_view text);
 // at most kMaxDuration.
 Expected<Millis, std::string> parse_duration(std::string_view text);
 
+// A non-negative decimal such as 1, 0.5 or 2.25 (no sign, no exponent), at most 1e9.
+Expected<double, std::string> parse_decimal(std::string_view text);
+
 // true / false (also True, TRUE, False, FALSE as in YAML 1.2).
 Expected<bool, std::string> parse_bool(std::string_view text);
 

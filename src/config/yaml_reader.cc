@@ -1,6 +1,7 @@
 #include "config/yaml_reader.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -28,6 +29,10 @@ constexpr uint64_t kMaxWindow = (uint64_t{1} << 31) - 1;
 constexpr uint64_t kMinHeaderListSize = 1024;
 constexpr uint64_t kMaxConnectionsPerEndpoint = 1024;
 constexpr uint64_t kMaxPendingCalls = 1000000;
+constexpr uint64_t kMaxWeight = 1000000;  // as in endpoint files
+constexpr uint64_t kMaxRingSize = 8u << 20;
+constexpr uint64_t kMaxSubsetSize = 100000;
+constexpr uint64_t kMaxClients = 100000000;
 
 SourcePos position_of(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -265,6 +270,20 @@ class Reader {
     return *value;
   }
 
+  Expected<double, ConfigError> decimal(const YAML::Node& node, const std::string& path, double min,
+                                        double max) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    auto value = parse_decimal(*text);
+    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
+    if (*value < min || *value > max) {
+      return Unexpected<ConfigError>(error_at(node, path,
+                                              "must be between " + std::to_string(min) + " and " +
+                                                  std::to_string(max) + ", got " + *text));
+    }
+    return *value;
+  }
+
   Expected<bool, ConfigError> boolean(const YAML::Node& node, const std::string& path) {
     auto text = scalar(node, path);
     if (!text) return Unexpected<ConfigError>(text.error());
@@ -446,15 +465,11 @@ class Reader {
             return assign(name(v, p), cluster.name);
           },
           true},
-         {"policy",
-          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
-            auto text = scalar(v, p);
-            if (!text) return text.error();
-            if (*text != "round_robin") {
-              return error_at(v, p, "unknown policy " + quoted(*text) + " (known: round_robin)");
-            }
-            cluster.policy = *text;
-            return std::nullopt;
+         {"policy", [&](const YAML::Node& v,
+                        const std::string& p) { return read_policy(v, p, cluster.policy); }},
+         {"subset",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_subset(v, p, cluster.subset.emplace());
           }},
          {"endpoints",
           [&](const YAML::Node& v, const std::string& p) {
@@ -494,6 +509,185 @@ class Reader {
          {"max_connection_age", [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), cluster.max_connection_age);
           }}});
+  }
+
+  // `policy: NAME` or `policy: {name: NAME, option: value...}`; an option must belong to the
+  // named policy, and ring_hash needs its hash_header.
+  MaybeError read_policy(const YAML::Node& node, const std::string& path,
+                         core::PolicyConfig& policy) {
+    if (!node.IsMap()) {
+      if (auto error = read_policy_name(node, path, policy)) return error;
+      if (policy.kind != core::PolicyKind::kRingHash) return std::nullopt;
+      return error_at(node, path,
+                      "policy ring_hash needs hash_header: write policy: {name: ring_hash, "
+                      "hash_header: x-user-id}");
+    }
+    std::vector<std::pair<std::string, core::PolicyKind>> options;  // option path, its policy
+    auto option = [&](core::PolicyKind owner, FieldReader read) {
+      return [&, owner, read](const YAML::Node& v, const std::string& p) -> MaybeError {
+        options.emplace_back(p, owner);
+        return read(v, p);
+      };
+    };
+    using K = core::PolicyKind;
+    if (auto error = read_mapping(
+            node, path,
+            {{"name",
+              [&](const YAML::Node& v, const std::string& p) {
+                return read_policy_name(v, p, policy);
+              },
+              true},
+             {"choice_count", option(K::kLeastRequest,
+                                     [&](const YAML::Node& v, const std::string& p) {
+                                       return assign(number(v, p, 2, 10), policy.choice_count);
+                                     })},
+             {"active_request_bias",
+              option(K::kLeastRequest,
+                     [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+                       return assign(decimal(v, p, 0.0, 100.0), policy.active_request_bias);
+                     })},
+             {"decay", option(K::kPeakEwma,
+                              [&](const YAML::Node& v, const std::string& p) {
+                                return assign(duration(v, p), policy.decay);
+                              })},
+             {"default_rtt", option(K::kPeakEwma,
+                                    [&](const YAML::Node& v, const std::string& p) {
+                                      return assign(duration(v, p), policy.default_rtt);
+                                    })},
+             {"hash_header", option(K::kRingHash,
+                                    [&](const YAML::Node& v, const std::string& p) {
+                                      return read_header_name(v, p, policy.hash_header);
+                                    })},
+             {"min_ring_size", option(K::kRingHash,
+                                      [&](const YAML::Node& v, const std::string& p) {
+                                        return assign(number(v, p, 1, kMaxRingSize),
+                                                      policy.min_ring_size);
+                                      })},
+             {"max_ring_size", option(K::kRingHash, [&](const YAML::Node& v, const std::string& p) {
+                return assign(number(v, p, 1, kMaxRingSize), policy.max_ring_size);
+              })}})) {
+      return error;
+    }
+    for (const auto& [option_path, owner] : options) {
+      if (owner != policy.kind) {
+        return where_.error(option_path, "applies to policy " +
+                                             std::string(core::policy_name(owner)) + ", not " +
+                                             std::string(core::policy_name(policy.kind)));
+      }
+    }
+    if (policy.kind == K::kRingHash && policy.hash_header.empty()) {
+      return error_at(node, child_path(path, "hash_header"),
+                      "policy ring_hash needs hash_header: the request header to hash on");
+    }
+    if (policy.min_ring_size > policy.max_ring_size) {
+      return error_at(node, child_path(path, "min_ring_size"),
+                      "must not be larger than max_ring_size");
+    }
+    return std::nullopt;
+  }
+
+  MaybeError read_policy_name(const YAML::Node& node, const std::string& path,
+                              core::PolicyConfig& policy) {
+    auto text = scalar(node, path);
+    if (!text) return text.error();
+    auto kind = core::policy_from_name(*text);
+    if (!kind) {
+      return error_at(node, path,
+                      "unknown policy " + quoted(*text) + " (known: " + core::policy_names() + ")");
+    }
+    policy.kind = *kind;
+    return std::nullopt;
+  }
+
+  // gRPC metadata keys: lower case letters, digits, "-", "_" and "."; pseudo-headers and
+  // binary ("-bin") headers cannot be hashed on.
+  MaybeError read_header_name(const YAML::Node& node, const std::string& path, std::string& out) {
+    auto text = name(node, path);
+    if (!text) return text.error();
+    const bool valid = std::all_of(text->begin(), text->end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid || text->ends_with("-bin")) {
+      return error_at(node, path,
+                      "invalid header name " + quoted(*text) +
+                          " (lower case letters, digits, -, _ and .; not a -bin header)");
+    }
+    out = *text;
+    return std::nullopt;
+  }
+
+  MaybeError read_subset(const YAML::Node& node, const std::string& path, Subset& subset) {
+    if (auto error = read_mapping(
+            node, path,
+            {{"size",
+              [&](const YAML::Node& v, const std::string& p) {
+                return assign(number(v, p, 1, kMaxSubsetSize), subset.size);
+              },
+              true},
+             {"mode",
+              [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+                auto text = scalar(v, p);
+                if (!text) return text.error();
+                if (*text == "deterministic") {
+                  subset.mode = core::SubsetMode::kDeterministic;
+                } else if (*text == "rendezvous") {
+                  subset.mode = core::SubsetMode::kRendezvous;
+                } else {
+                  return error_at(v, p,
+                                  "unknown subset mode " + quoted(*text) +
+                                      " (known: deterministic, rendezvous)");
+                }
+                return std::nullopt;
+              }},
+             {"client_id",
+              [&](const YAML::Node& v, const std::string& p) {
+                return assign(number_or_env(v, p, 0, kMaxClients - 1), subset.client_id.emplace());
+              }},
+             {"client_count",
+              [&](const YAML::Node& v, const std::string& p) {
+                return assign(number_or_env(v, p, 1, kMaxClients), subset.client_count);
+              }},
+             {"rotate_every", [&](const YAML::Node& v, const std::string& p) {
+                return assign(duration(v, p), subset.rotate_every);
+              }}})) {
+      return error;
+    }
+    if (subset.mode == core::SubsetMode::kDeterministic) {
+      if (!subset.client_id || subset.client_count == 0) {
+        return error_at(node, path,
+                        "mode deterministic needs client_id and client_count (e.g. client_id: "
+                        "${POD_ORDINAL})");
+      }
+      if (*subset.client_id >= subset.client_count) {
+        return where_.error(
+            child_path(path, "client_id"),
+            "must be below client_count (" + std::to_string(subset.client_count) + ")");
+      }
+    }
+    return std::nullopt;
+  }
+
+  // An integer, or "${NAME}": the value of environment variable NAME (a StatefulSet ordinal,
+  // say), which must be set and be an integer.
+  Expected<uint64_t, ConfigError> number_or_env(const YAML::Node& node, const std::string& path,
+                                                uint64_t min, uint64_t max) {
+    auto text = scalar(node, path);
+    if (!text) return Unexpected<ConfigError>(text.error());
+    if (!text->starts_with("${") || !text->ends_with("}")) return number(node, path, min, max);
+    const std::string var = text->substr(2, text->size() - 3);
+    const char* value = var.empty() ? nullptr : std::getenv(var.c_str());
+    if (value == nullptr) {
+      return Unexpected<ConfigError>(
+          error_at(node, path, "environment variable " + quoted(var) + " is not set"));
+    }
+    auto parsed = parse_uint(value);
+    if (!parsed || *parsed < min || *parsed > max) {
+      return Unexpected<ConfigError>(error_at(
+          node, path,
+          "environment variable " + quoted(var) + " must be an integer between " +
+              std::to_string(min) + " and " + std::to_string(max) + ", got " + quoted(value)));
+    }
+    return *parsed;
   }
 
   MaybeError read_discovery(const YAML::Node& node, const std::string& path, Discovery& discovery) {
@@ -541,7 +735,7 @@ class Reader {
           }}});
   }
 
-  // An endpoint is "host:port" or a mapping {address: host:port} (room for weights later).
+  // An endpoint is "host:port" or a mapping {address: host:port, weight: N}.
   MaybeError read_endpoint(const YAML::Node& node, const std::string& path, Endpoint& endpoint) {
     if (node.IsMap()) {
       return read_mapping(node, path,
@@ -549,7 +743,10 @@ class Reader {
                             [&](const YAML::Node& v, const std::string& p) {
                               return assign(address(v, p, PortZero::kRejected), endpoint.address);
                             },
-                            true}});
+                            true},
+                           {"weight", [&](const YAML::Node& v, const std::string& p) {
+                              return assign(number(v, p, 1, kMaxWeight), endpoint.weight);
+                            }}});
     }
     return assign(address(node, path, PortZero::kRejected), endpoint.address);
   }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/p2c_pickers.h"
 #include "core/random.h"
+#include "core/random_pickers.h"
+#include "core/ring_hash_picker.h"
+#include "core/weighted_round_robin_picker.h"
 
 namespace sluice::core {
 
@@ -29,8 +33,9 @@ size_t endpoint_count(const EndpointSetPtr& set) { return set ? set->endpoints.s
 RoundRobinPicker::RoundRobinPicker(EndpointSetPtr set, uint64_t start)
     : set_(std::move(set)), count_(endpoint_count(set_)), next_(count_ ? start % count_ : 0) {}
 
-PickResult RoundRobinPicker::pick(const TriedSet& tried) {
+PickResult RoundRobinPicker::pick(const PickContext& context) {
   if (count_ == 0) return PickFail{"no endpoints"};
+  const TriedSet& tried = context.tried;
   size_t chosen = next_;
   if (tried.size() != 0) {
     // k tried indices can cover at most k consecutive slots, so k+1 probes find an untried
@@ -48,11 +53,33 @@ PickResult RoundRobinPicker::pick(const TriedSet& tried) {
   return PickComplete{chosen};
 }
 
-std::unique_ptr<Picker> make_picker(const std::string& policy, EndpointSetPtr set, Random& random) {
-  if (policy == "round_robin") {
-    const size_t count = endpoint_count(set);
-    const uint64_t start = count ? random.below(count) : 0;
-    return std::make_unique<RoundRobinPicker>(std::move(set), start);
+size_t first_untried(size_t start, size_t count, const TriedSet& tried) {
+  if (tried.size() == 0) return start;
+  for (size_t i = 0, candidate = start; i < count; ++i) {
+    if (!tried.contains(candidate)) return candidate;
+    if (++candidate == count) candidate = 0;
+  }
+  return start;
+}
+
+std::unique_ptr<Picker> make_picker(const PolicyConfig& policy, EndpointSetPtr set, LoadTable loads,
+                                    Random& random) {
+  const size_t count = endpoint_count(set);
+  switch (policy.kind) {
+    case PolicyKind::kRoundRobin:
+      return std::make_unique<RoundRobinPicker>(std::move(set), count ? random.below(count) : 0);
+    case PolicyKind::kWeightedRoundRobin:
+      return std::make_unique<WeightedRoundRobinPicker>(std::move(set), random);
+    case PolicyKind::kLeastRequest:
+      return std::make_unique<LeastRequestPicker>(std::move(set), std::move(loads), policy, random);
+    case PolicyKind::kPeakEwma:
+      return std::make_unique<PeakEwmaPicker>(std::move(set), std::move(loads), policy, random);
+    case PolicyKind::kRingHash:
+      return std::make_unique<RingHashPicker>(std::move(set), policy, random);
+    case PolicyKind::kRandom:
+      return std::make_unique<RandomPicker>(std::move(set), random);
+    case PolicyKind::kPickFirst:
+      return std::make_unique<PickFirstPicker>(std::move(set));
   }
   return nullptr;
 }

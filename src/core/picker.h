@@ -5,10 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "core/endpoint_load.h"
 #include "core/endpoint_set.h"
+#include "core/policy_config.h"
+#include "core/random.h"
 
 namespace sluice::core {
 
@@ -37,11 +41,25 @@ struct PickFail {
 };
 using PickResult = std::variant<PickComplete, PickFail>;
 
+// What a pick may know about its call. Pickers never keep it.
+struct PickContext {
+  const TriedSet& tried;
+  Nanos now{0};                  // monotonic; peak_ewma reads load decayed to it
+  std::optional<uint64_t> hash;  // ring_hash: stable_hash of the configured header's value
+};
+
 class Picker {
  public:
   virtual ~Picker() = default;
-  virtual PickResult pick(const TriedSet& tried) = 0;
+  virtual PickResult pick(const PickContext& context) = 0;
+  PickResult pick(const TriedSet& tried) {
+    return pick(PickContext{tried, Nanos{0}, std::nullopt});
+  }
 };
+
+// The first index at or after `start` (wrapping) that is not tried; `start` itself when every
+// index is tried (a retry may go back to an endpoint rather than fail). count > 0.
+size_t first_untried(size_t start, size_t count, const TriedSet& tried);
 
 // Round robin over all endpoints, starting at `start % size` (workers start at random offsets
 // so they do not all hit endpoint 0 first). Skips tried endpoints while untried ones remain;
@@ -51,7 +69,8 @@ class Picker {
 class RoundRobinPicker final : public Picker {
  public:
   RoundRobinPicker(EndpointSetPtr set, uint64_t start);
-  PickResult pick(const TriedSet& tried) override;
+  using Picker::pick;
+  PickResult pick(const PickContext& context) override;
 
  private:
   EndpointSetPtr set_;
@@ -59,9 +78,9 @@ class RoundRobinPicker final : public Picker {
   size_t next_;   // always < count_ (or 0 when empty)
 };
 
-// Builds the picker for a policy name ("round_robin"); nullptr for an unknown policy (the
-// config validator rejects those first).
-class Random;
-std::unique_ptr<Picker> make_picker(const std::string& policy, EndpointSetPtr set, Random& random);
+// Builds the picker of a policy over `set`. `loads` is indexed like set->endpoints (the
+// worker's per-endpoint load state); `random` must outlive the picker.
+std::unique_ptr<Picker> make_picker(const PolicyConfig& policy, EndpointSetPtr set, LoadTable loads,
+                                    Random& random);
 
 }  // namespace sluice::core

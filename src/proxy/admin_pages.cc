@@ -203,8 +203,9 @@ std::string render_clusters(const Snapshot& snapshot,
                            {"upstream_connections", read(e->upstream_connections)},
                            {"connect_failures", read(e->connect_failures)}});
     }
-    nlohmann::json cluster = {
-        {"name", c.config.name}, {"policy", c.config.policy}, {"endpoints", endpoints}};
+    nlohmann::json cluster = {{"name", c.config.name},
+                              {"policy", std::string(core::policy_name(c.config.policy.kind))},
+                              {"endpoints", endpoints}};
     if (d != discovery.end()) {
       cluster["discovery"] = {{"source", d->second.source},
                               {"last_update_unix_ms", d->second.last_update_ms},

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/hash.h"
 #include "http2/grpc/path.h"
 #include "http2/grpc/timeout.h"
 #include "proxy/worker.h"
@@ -18,6 +19,8 @@ constexpr size_t kReplayLimit = 64 * 1024;
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
+
+core::Nanos now_nanos() { return std::chrono::steady_clock::now().time_since_epoch(); }
 
 }  // namespace
 
@@ -74,6 +77,11 @@ void Call::on_request_headers(bool end_stream) {
   }
   if (!set_deadline(*target)) return;
   cluster_ = worker_.cluster(target->cluster);
+  const core::PolicyConfig& policy = cluster_->snapshot->config.policy;
+  if (!policy.hash_header.empty()) {
+    if (auto value = request_headers_.find(policy.hash_header))
+      hash_key_ = core::stable_hash(*value);
+  }
   route_upstream();
 }
 
@@ -149,16 +157,18 @@ void Call::route_upstream() {
   // Endpoints that cannot take the call now (connect backoff, queue full) are skipped, not
   // counted as tried: the call reached none of them, and the tried set is small. At most one
   // skip per endpoint, so the loop ends even when the picker offers one twice.
+  // The picker avoids skipped endpoints too, so pick_first and ring_hash move on past them.
   const size_t endpoints = cluster_->pools.size();
   size_t skipped = 0;
+  core::TriedSet avoid = tried_;
   while (true) {
-    auto picked = cluster_->picker->pick(tried_);
+    auto picked = cluster_->picker->pick(core::PickContext{avoid, now_nanos(), hash_key_});
     if (auto* f = std::get_if<core::PickFail>(&picked)) {
       fail(StatusCode::kUnavailable, "cluster " + name + ": " + f->reason);
       return;
     }
     size_t index = std::get<core::PickComplete>(picked).index;
-    if (tried_.contains(index) || tried_.size() == core::TriedSet::kMax) {
+    if (avoid.contains(index) || tried_.size() == core::TriedSet::kMax) {
       fail(StatusCode::kUnavailable,
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;
@@ -171,6 +181,7 @@ void Call::route_upstream() {
     auto assigned = pool.assign(this);
     if (assigned) return;
     tried_.remove(index);
+    avoid.add(index);
     endpoint_ = previous;
     queued_in_ = nullptr;
     last_error_ = assigned.error();
@@ -206,6 +217,22 @@ void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
   response_from_ = conn;
   add(es.in_flight, 1);
   attached_ = true;
+  tracker_ = core::CallTracker(cluster_->loads[endpoint_].get(), now_nanos(),
+                               cluster_->snapshot->config.policy.decay);
+}
+
+void Call::finish_attempt(Attempt how) {
+  switch (how) {
+    case Attempt::kAnswered:
+      tracker_.finish(now_nanos());
+      break;
+    case Attempt::kCutShort:
+      tracker_.finish_unanswered(now_nanos());
+      break;
+    case Attempt::kNeverSeen:
+      tracker_ = core::CallTracker();
+      break;
+  }
 }
 
 EndpointStats& Call::endpoint_stats() { return *cluster_->snapshot->stats->endpoints[endpoint_]; }
@@ -277,6 +304,7 @@ void Call::on_response_headers(bool end_stream) {
   http2::HeaderBlock& headers = incoming_response_headers();
   replayable_ = false;  // committed: the backend answered
   std::string().swap(replay_);
+  tracker_.on_response_headers(now_nanos());
   if (response_done_) return;
   response_started_ = true;
   if (end_stream) {  // Trailers-Only stays Trailers-Only
@@ -347,6 +375,9 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   up_.reset();
   EndpointStats& es = endpoint_stats();
   add(es.in_flight, -1);
+  finish_attempt(error_code == 0 ? Attempt::kAnswered
+                 : processed     ? Attempt::kCutShort
+                                 : Attempt::kNeverSeen);
   if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) {
     // The backend is done; what the client still sends (a stream it has not closed yet)
     // must not hold the downstream window.
@@ -427,6 +458,7 @@ void Call::detach_upstream(uint32_t reset_code) {
   up_->detach(up_id_);
   up_.reset();
   add(endpoint_stats().in_flight, -1);
+  finish_attempt(Attempt::kCutShort);
 }
 
 void Call::on_downstream_closed(uint32_t error_code) {

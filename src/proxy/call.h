@@ -57,6 +57,10 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   // Picks an endpoint not tried yet and hands the call to its pool; fails the call when none
   // can take it.
   void route_upstream();
+  // Ends the attempt's tracker. Its round trip counts in full when the backend answered, as a
+  // lower bound when the attempt was cut short, not at all when the backend never saw it.
+  enum class Attempt { kAnswered, kCutShort, kNeverSeen };
+  void finish_attempt(Attempt how);
   // Answers the call from the proxy: Trailers-Only when no response headers went downstream
   // yet, else a stream reset.
   void fail(wire::StatusCode code, const std::string& message, int http_status = 200);
@@ -86,6 +90,8 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   size_t endpoint_ = SIZE_MAX;
   UpstreamPool* queued_in_ = nullptr;
   core::TriedSet tried_;
+  std::optional<uint64_t> hash_key_;  // ring_hash: the hash of the configured header's value
+  core::CallTracker tracker_;         // the attempt in flight, feeding the picker's load state
   std::string last_error_;
 
   // Upstream stream, while attached.

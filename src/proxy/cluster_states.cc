@@ -8,21 +8,30 @@ namespace sluice::proxy {
 ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapshot,
                                    const ClusterStates& previous, asio::any_io_executor executor,
                                    core::Random& random, http2::FlowStats& upstream_flow) {
-  std::unordered_map<std::string, std::shared_ptr<UpstreamPool>> kept;
+  struct Kept {
+    std::shared_ptr<UpstreamPool> pool;
+    std::shared_ptr<core::EndpointLoad> load;
+  };
+  std::unordered_map<std::string, Kept> kept;
   for (const auto& old : previous) {
-    for (const auto& p : old->pools) kept[old->snapshot->config.name + '|' + p->address()] = p;
+    for (size_t i = 0; i < old->pools.size(); ++i) {
+      kept[old->snapshot->config.name + '|' + old->pools[i]->address()] = {old->pools[i],
+                                                                           old->loads[i]};
+    }
   }
   ClusterStates next;
   for (const auto& cs : snapshot->clusters) {
     auto state = std::make_shared<ClusterState>();
     state->owner = snapshot;
     state->snapshot = &cs;
-    state->picker = core::make_picker(cs.config.policy, cs.endpoints, random);
     const PoolSettings settings = PoolSettings::of(cs.config);
     state->pools.reserve(cs.config.endpoints.size());
+    state->loads.reserve(cs.config.endpoints.size());
     for (size_t i = 0; i < cs.config.endpoints.size(); ++i) {
       auto found = kept.find(cs.config.name + '|' + cs.stats->endpoints[i]->address);
-      std::shared_ptr<UpstreamPool> pool = found == kept.end() ? nullptr : found->second;
+      std::shared_ptr<UpstreamPool> pool = found == kept.end() ? nullptr : found->second.pool;
+      state->loads.push_back(found == kept.end() ? std::make_shared<core::EndpointLoad>()
+                                                 : found->second.load);
       if (pool) {
         pool->reconfigure(settings);
       } else {
@@ -32,6 +41,7 @@ ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapsh
       }
       state->pools.push_back(std::move(pool));
     }
+    state->picker = core::make_picker(cs.config.policy, cs.endpoints, state->loads, random);
     next.push_back(std::move(state));
   }
   return next;

@@ -1,6 +1,6 @@
-// A worker's live state per cluster of one snapshot: its picker and the upstream pools of its
-// endpoints. Built on the worker from each new snapshot; pools of endpoints that stay (same
-// cluster, same address) are kept with their connections.
+// A worker's live state per cluster of one snapshot: its picker, and the upstream pools and
+// load state of its endpoints. Built on the worker from each new snapshot; pools and load of
+// endpoints that stay (same cluster, same address) are kept, with their connections.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -22,6 +22,9 @@ struct ClusterState {
   const ClusterSnapshot* snapshot;
   std::unique_ptr<core::Picker> picker;
   std::vector<std::shared_ptr<UpstreamPool>> pools;  // by endpoint index
+  // This worker's load state by endpoint index (in-flight, round-trip estimate), fed by the
+  // calls' trackers and read by the picker. Kept, like pools, for endpoints that stay.
+  core::LoadTable loads;
 };
 
 using ClusterStates = std::vector<std::shared_ptr<ClusterState>>;

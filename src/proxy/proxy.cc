@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <random>
 #include <thread>
 
 #include "admin/admin_server.h"
@@ -18,14 +19,15 @@ namespace sluice::proxy {
 
 Proxy::Proxy(config::Config config, std::string config_path)
     : config_path_(std::move(config_path)),
+      subset_seed_(std::random_device{}()),
       base_config_(std::make_shared<const config::Config>(std::move(config))),
       config_(base_config_),
-      snapshot_(Snapshot::build(config_)),
+      snapshot_(Snapshot::build(config_, nullptr, subset_seed_, &rotations_)),
       discovery_(control_, [this] { publish(); }) {}
 
 void Proxy::publish() {
   auto next = std::make_shared<const config::Config>(discovery_.fill(*base_config_));
-  auto snapshot = Snapshot::build(next, snapshot_.get());
+  auto snapshot = Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_);
   for (auto& w : workers_) w->apply(snapshot);
   config_ = std::move(next);
   snapshot_ = std::move(snapshot);
@@ -75,6 +77,7 @@ Expected<void, std::string> Proxy::apply_config_file() {
   discovery_.sync(*base_config_);  // new or changed discovery starts here (and may publish)
   publish();  // workers see the new listener settings before the new sockets accept
   switch_listeners(std::move(*listeners));
+  schedule_rotations();
   spdlog::info("reloaded {}: {} listeners, {} routes, {} clusters", config_path_,
                config_->listeners.size(), config_->routes.size(), config_->clusters.size());
   return {};
@@ -130,6 +133,35 @@ void Proxy::switch_listeners(ListenerChange change) {
   std::fflush(stdout);
 }
 
+void Proxy::schedule_rotations() {
+  for (auto& timer : rotation_timers_) timer->cancel();
+  rotation_timers_.clear();
+  for (const auto& c : base_config_->clusters) {
+    if (c.subset && c.subset->rotate_every.count() > 0) rotate(c.name, c.subset->rotate_every);
+  }
+}
+
+void Proxy::rotate(const std::string& cluster, std::chrono::milliseconds every) {
+  auto& timer = rotation_timers_.emplace_back(std::make_unique<asio::steady_timer>(control_));
+  // +-10%: proxies started together do not all rotate (and reconnect) at the same moment.
+  std::uniform_int_distribution<int64_t> jitter(-every.count() / 10, every.count() / 10);
+  std::random_device seed;
+  std::mt19937_64 random(seed());
+  timer->expires_after(every + std::chrono::milliseconds(jitter(random)));
+  timer->async_wait([this, cluster, every, t = timer.get()](asio::error_code ec) {
+    if (ec) return;
+    const auto it = std::find_if(rotation_timers_.begin(), rotation_timers_.end(),
+                                 [t](const auto& p) { return p.get() == t; });
+    if (it == rotation_timers_.end()) return;  // a reload replaced the timers meanwhile
+    std::unique_ptr<asio::steady_timer> self = std::move(*it);  // fired: make room, re-arm
+    rotation_timers_.erase(it);
+    ++rotations_[cluster];
+    spdlog::info("cluster {}: subset rotated (epoch {})", cluster, rotations_[cluster]);
+    publish();
+    rotate(cluster, every);
+  });
+}
+
 int Proxy::run() {
   asio::io_context& control = control_;
   discovery_.sync(*base_config_);  // files answer at once, so workers start with endpoints
@@ -145,6 +177,7 @@ int Proxy::run() {
     spdlog::error("{}", started.error());
     return 1;
   }
+  schedule_rotations();
 
   admin::AdminServer admin(control);
   if (config_->admin.enabled) {

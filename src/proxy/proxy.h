@@ -1,12 +1,15 @@
 // The proxy as a whole: the control thread (signals, admin endpoint, drain) and the workers.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include "base/expected.h"
 
 #include "config/config.h"
@@ -55,9 +58,17 @@ class Proxy {
   // Hands the new sockets to the workers and stops the removed listeners (their connections
   // get a graceful GOAWAY); prints "listening on HOST:PORT" for each new one.
   void switch_listeners(ListenerChange change);
+  // One timer per cluster with subset.rotate_every: each tick moves that cluster to a fresh
+  // subset (its rotation epoch + 1). Re-armed from the current config after every reload.
+  void schedule_rotations();
+  void rotate(const std::string& cluster, std::chrono::milliseconds every);
 
   const std::string config_path_;
   asio::io_context control_;
+  // Rendezvous subsets without a client_id hash on this; drawn once so reloads keep them.
+  const uint64_t subset_seed_;
+  std::map<std::string, uint64_t> rotations_;  // subset rotation epoch by cluster name
+  std::vector<std::unique_ptr<asio::steady_timer>> rotation_timers_;
   std::shared_ptr<const config::Config> base_config_;  // as parsed
   std::shared_ptr<const config::Config> config_;       // with discovered endpoints
   std::shared_ptr<const Snapshot> snapshot_;

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "core/subset.h"
+
 namespace sluice::proxy {
 
 namespace {
@@ -31,15 +33,39 @@ std::shared_ptr<EndpointStats> reuse_or_new(const StatsByAddress& old, const std
   return it != old.end() ? it->second : std::make_shared<EndpointStats>(address);
 }
 
+// The cluster as this process uses it: only its subset's endpoints when it has one.
+config::Cluster with_subset(const config::Cluster& c, uint64_t seed,
+                            const std::map<std::string, uint64_t>* rotations) {
+  if (!c.subset || c.subset->size >= c.endpoints.size()) return c;
+  std::vector<core::Endpoint> all;
+  all.reserve(c.endpoints.size());
+  for (const auto& e : c.endpoints) all.push_back({e.address.to_string(), e.weight});
+  core::SubsetParams params;
+  params.size = c.subset->size;
+  params.mode = c.subset->mode;
+  params.client_id = c.subset->client_id.value_or(seed);
+  params.client_count = c.subset->client_count;
+  if (rotations) {
+    auto it = rotations->find(c.name);
+    if (it != rotations->end()) params.rotation = it->second;
+  }
+  config::Cluster out = c;
+  out.endpoints.clear();
+  for (size_t i : core::choose_subset(all, params)) out.endpoints.push_back(c.endpoints[i]);
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
-                                                const Snapshot* previous) {
+                                                const Snapshot* previous, uint64_t subset_seed,
+                                                const std::map<std::string, uint64_t>* rotations) {
   std::vector<std::string> names;
   for (const auto& c : config->clusters) names.push_back(c.name);
   auto snap =
       std::make_shared<Snapshot>(Snapshot{config, Router(config->routes, names), {}, {}, {}});
-  for (const auto& c : config->clusters) {
+  for (const auto& configured : config->clusters) {
+    const config::Cluster c = with_subset(configured, subset_seed, rotations);
     auto set = std::make_shared<core::EndpointSet>();
     set->version = 1;
     auto stats = std::make_shared<ClusterStats>(c.name);
@@ -54,7 +80,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
     stats->endpoints.reserve(c.endpoints.size());
     for (const auto& e : c.endpoints) {
       std::string address = e.address.to_string();
-      set->endpoints.push_back({address, 1});
+      set->endpoints.push_back({address, e.weight});
       stats->endpoints.push_back(reuse_or_new(old_endpoints, address));
     }
     snap->clusters.push_back({c, std::move(set), std::move(stats)});

@@ -2,7 +2,9 @@
 // and shared read-only (shared_ptr<const Snapshot>) by all workers.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -27,8 +29,12 @@ struct Snapshot {
   http2::SessionSettings upstream_settings;
 
   // `previous` (may be null) lends its stats objects to clusters and endpoints that stay.
-  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
-                                               const Snapshot* previous = nullptr);
+  // Clusters with a `subset` keep only their subset's endpoints: `subset_seed` is this
+  // process's rendezvous seed when the config gives no client_id; `rotations` (if given)
+  // holds each such cluster's rotation epoch by name.
+  static std::shared_ptr<const Snapshot> build(
+      std::shared_ptr<const config::Config> config, const Snapshot* previous = nullptr,
+      uint64_t subset_seed = 0, const std::map<std::string, uint64_t>* rotations = nullptr);
 };
 
 }  // namespace sluice::proxy

@@ -73,7 +73,7 @@ TEST(ParseConfig, FullConfigFillsEveryField) {
   ASSERT_EQ(config.clusters.size(), 2u);
   const Cluster& backends = config.clusters[0];
   EXPECT_EQ(backends.name, "backends");
-  EXPECT_EQ(backends.policy, "round_robin");
+  EXPECT_EQ(backends.policy.kind, core::PolicyKind::kRoundRobin);
   ASSERT_EQ(backends.endpoints.size(), 3u);
   EXPECT_EQ(backends.endpoints[0].address, (HostPort{"127.0.0.1", 50051}));
   EXPECT_EQ(backends.endpoints[1].address, (HostPort{"127.0.0.1", 50052}));
@@ -101,7 +101,7 @@ clusters: [{name: only, endpoints: [127.0.0.1:1]}]
   EXPECT_EQ(config.http2.stream_window, defaults.http2.stream_window);
   EXPECT_EQ(config.http2.connection_window, defaults.http2.connection_window);
   const Cluster& cluster = config.clusters.at(0);
-  EXPECT_EQ(cluster.policy, "round_robin");
+  EXPECT_EQ(cluster.policy.kind, core::PolicyKind::kRoundRobin);
   EXPECT_EQ(cluster.max_connections_per_endpoint, 8u);
   EXPECT_EQ(cluster.max_pending_calls, 4096u);
   EXPECT_EQ(cluster.connect_timeout, Millis(2000));
@@ -111,6 +111,55 @@ clusters: [{name: only, endpoints: [127.0.0.1:1]}]
   EXPECT_EQ(config.routes[0].match.service, "");
   EXPECT_EQ(config.routes[0].match.method, "");
   EXPECT_EQ(config.routes[0].match.authority, "");
+}
+
+TEST(ParseConfig, PolicyOptionsWeightsAndSubset) {
+  setenv("SLUICE_TEST_ORDINAL", "3", 1);
+  const Config config = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+routes: [{cluster: lr}]
+clusters:
+  - name: lr
+    policy: {name: least_request, choice_count: 3, active_request_bias: 0.5}
+    endpoints: [{address: 127.0.0.1:1, weight: 2}, 127.0.0.1:2]
+  - name: ewma
+    policy: {name: peak_ewma, decay: 5s, default_rtt: 10ms}
+    endpoints: [127.0.0.1:1]
+  - name: ring
+    policy: {name: ring_hash, hash_header: x-user, min_ring_size: 64, max_ring_size: 4096}
+    subset: {size: 2, mode: deterministic, client_id: "${SLUICE_TEST_ORDINAL}", client_count: 8, rotate_every: 1h}
+    endpoints: [127.0.0.1:1, 127.0.0.1:2, 127.0.0.1:3]
+  - name: plain
+    policy: pick_first
+    subset: {size: 1}
+    endpoints: [127.0.0.1:1]
+)");
+  const core::PolicyConfig& lr = config.clusters.at(0).policy;
+  EXPECT_EQ(lr.kind, core::PolicyKind::kLeastRequest);
+  EXPECT_EQ(lr.choice_count, 3u);
+  EXPECT_DOUBLE_EQ(lr.active_request_bias, 0.5);
+  EXPECT_EQ(config.clusters[0].endpoints.at(0).weight, 2u);
+  EXPECT_EQ(config.clusters[0].endpoints.at(1).weight, 1u);
+  const core::PolicyConfig& ewma = config.clusters.at(1).policy;
+  EXPECT_EQ(ewma.kind, core::PolicyKind::kPeakEwma);
+  EXPECT_EQ(ewma.decay, std::chrono::seconds(5));
+  EXPECT_EQ(ewma.default_rtt, std::chrono::milliseconds(10));
+  const Cluster& ring = config.clusters.at(2);
+  EXPECT_EQ(ring.policy.kind, core::PolicyKind::kRingHash);
+  EXPECT_EQ(ring.policy.hash_header, "x-user");
+  EXPECT_EQ(ring.policy.min_ring_size, 64u);
+  EXPECT_EQ(ring.policy.max_ring_size, 4096u);
+  ASSERT_TRUE(ring.subset);
+  EXPECT_EQ(ring.subset->size, 2u);
+  EXPECT_EQ(ring.subset->mode, core::SubsetMode::kDeterministic);
+  EXPECT_EQ(ring.subset->client_id, 3u);
+  EXPECT_EQ(ring.subset->client_count, 8u);
+  EXPECT_EQ(ring.subset->rotate_every, std::chrono::hours(1));
+  const Cluster& plain = config.clusters.at(3);
+  EXPECT_EQ(plain.policy.kind, core::PolicyKind::kPickFirst);
+  ASSERT_TRUE(plain.subset);
+  EXPECT_EQ(plain.subset->mode, core::SubsetMode::kRendezvous);
+  EXPECT_FALSE(plain.subset->client_id);
 }
 
 TEST(ParseConfig, EmptySectionsMeanDefaults) {

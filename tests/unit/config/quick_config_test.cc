@@ -19,7 +19,7 @@ TEST(QuickConfig, BuildsOneListenerOneCatchAllRouteAndClusterDefault) {
   ASSERT_EQ(config->clusters.size(), 1u);
   const Cluster* cluster = config->find_cluster("default");
   ASSERT_NE(cluster, nullptr);
-  EXPECT_EQ(cluster->policy, "round_robin");
+  EXPECT_EQ(cluster->policy.kind, core::PolicyKind::kRoundRobin);
   ASSERT_EQ(cluster->endpoints.size(), 2u);
   EXPECT_EQ(cluster->endpoints[0].address, (HostPort{"127.0.0.1", 50051}));
   EXPECT_EQ(cluster->endpoints[1].address, (HostPort{"::1", 50052}));

@@ -229,10 +229,103 @@ TEST(Validation, PolicyMustBeKnown) {
 listeners: [{name: main, address: 127.0.0.1:8080}]
 clusters:
   - name: a
-    policy: random
+    policy: fastest
     endpoints: [127.0.0.1:1]
 )",
-               4, 13, "clusters[0].policy", "unknown policy \"random\" (known: round_robin)");
+               4, 13, "clusters[0].policy",
+               "unknown policy \"fastest\" (known: round_robin, weighted_round_robin, "
+               "least_request, peak_ewma, ring_hash, random, pick_first)");
+}
+
+TEST(Validation, PolicyOptionMustBelongToThePolicy) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    policy: {name: peak_ewma, choice_count: 3}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 45, "clusters[0].policy.choice_count",
+               "applies to policy least_request, not peak_ewma");
+}
+
+TEST(Validation, RingHashNeedsAHashHeader) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    policy: ring_hash
+    endpoints: [127.0.0.1:1]
+)",
+               4, 13, "clusters[0].policy",
+               "policy ring_hash needs hash_header: write policy: {name: ring_hash, "
+               "hash_header: x-user-id}");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    policy: {name: ring_hash, hash_header: X-User}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 44, "clusters[0].policy.hash_header",
+               "invalid header name \"X-User\" (lower case letters, digits, -, _ and .; not a "
+               "-bin header)");
+}
+
+TEST(Validation, PolicyOptionsAreRangeChecked) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    policy: {name: least_request, active_request_bias: -1}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 56, "clusters[0].policy.active_request_bias",
+               "expected a decimal number such as 1 or 0.5, got \"-1\"");
+}
+
+TEST(Validation, EndpointWeightIsRangeChecked) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    endpoints: [{address: 127.0.0.1:1, weight: 0}]
+)",
+               4, 48, "clusters[0].endpoints[0].weight", "must be between 1 and 1000000, got 0");
+}
+
+TEST(Validation, DeterministicSubsetNeedsClientIdAndCount) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    subset: {size: 2, mode: deterministic}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 13, "clusters[0].subset",
+               "mode deterministic needs client_id and client_count (e.g. client_id: "
+               "${POD_ORDINAL})");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    subset: {size: 2, mode: deterministic, client_id: 4, client_count: 4}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 55, "clusters[0].subset.client_id", "must be below client_count (4)");
+}
+
+TEST(Validation, SubsetClientIdFromAnUnsetVariableIsAnError) {
+  unsetenv("SLUICE_TEST_NO_SUCH_VAR");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    subset: {size: 2, client_id: "${SLUICE_TEST_NO_SUCH_VAR}"}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 34, "clusters[0].subset.client_id",
+               "environment variable \"SLUICE_TEST_NO_SUCH_VAR\" is not set");
 }
 
 TEST(Validation, ClusterNeedsAnEndpoint) {
@@ -293,9 +386,10 @@ listeners: [{name: main, address: 127.0.0.1:8080}]
 clusters:
   - name: a
     endpoints:
-      - {address: 127.0.0.1:1, weight: 3}
+      - {address: 127.0.0.1:1, wieght: 3}
 )",
-               5, 32, "clusters[0].endpoints[0].weight", "unknown key \"weight\"");
+               5, 32, "clusters[0].endpoints[0].wieght",
+               "unknown key \"wieght\" (did you mean \"weight\"?)");
 }
 
 TEST(Validation, EndpointPortZeroIsAnError) {

@@ -83,7 +83,7 @@ TEST(RoundRobinPicker, SingleEndpoint) {
 
 TEST(RoundRobinPicker, EmptySetFails) {
   RoundRobinPicker picker(make_set(0), 0);
-  const PickResult result = picker.pick({});
+  const PickResult result = picker.pick(TriedSet{});
   const auto* fail = std::get_if<PickFail>(&result);
   ASSERT_NE(fail, nullptr);
   EXPECT_EQ(fail->reason, "no endpoints");
@@ -91,7 +91,7 @@ TEST(RoundRobinPicker, EmptySetFails) {
 
 TEST(RoundRobinPicker, NullSetFails) {
   RoundRobinPicker picker(nullptr, 0);
-  EXPECT_TRUE(std::holds_alternative<PickFail>(picker.pick({})));
+  EXPECT_TRUE(std::holds_alternative<PickFail>(picker.pick(TriedSet{})));
 }
 
 TEST(RoundRobinPicker, SkipsTriedEndpoint) {
@@ -100,7 +100,7 @@ TEST(RoundRobinPicker, SkipsTriedEndpoint) {
   tried.add(1);
   EXPECT_EQ(picked(picker.pick(tried)), 2u);
   // The rotation continues after the endpoint actually chosen.
-  EXPECT_EQ(picked(picker.pick({})), 3u);
+  EXPECT_EQ(picked(picker.pick(TriedSet{})), 3u);
 }
 
 TEST(RoundRobinPicker, SkipsRunOfTriedEndpointsAcrossTheWrap) {
@@ -156,31 +156,42 @@ TEST(MakePicker, RoundRobinStartsAtRandomOffset) {
   FastRandom random(2024);
   FastRandom reference(2024);
   const size_t expected_start = reference.below(5);
-  auto picker = make_picker("round_robin", make_set(5), random);
+  auto picker = make_picker(PolicyConfig{}, make_set(5), {}, random);
   ASSERT_NE(picker, nullptr);
-  EXPECT_EQ(picked(picker->pick({})), expected_start);
-  EXPECT_EQ(picked(picker->pick({})), (expected_start + 1) % 5);
+  EXPECT_EQ(picked(picker->pick(TriedSet{})), expected_start);
+  EXPECT_EQ(picked(picker->pick(TriedSet{})), (expected_start + 1) % 5);
 }
 
 TEST(MakePicker, StartOffsetsVaryAcrossWorkers) {
   FastRandom random(1);
   std::vector<bool> seen(8);
   for (int worker = 0; worker < 64; ++worker) {
-    seen[picked(make_picker("round_robin", make_set(8), random)->pick({}))] = true;
+    seen[picked(make_picker(PolicyConfig{}, make_set(8), {}, random)->pick(TriedSet{}))] = true;
   }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 8);
 }
 
 TEST(MakePicker, EmptySetBuildsAFailingPicker) {
   FastRandom random(1);
-  auto picker = make_picker("round_robin", make_set(0), random);
+  auto picker = make_picker(PolicyConfig{}, make_set(0), {}, random);
   ASSERT_NE(picker, nullptr);
-  EXPECT_TRUE(std::holds_alternative<PickFail>(picker->pick({})));
+  EXPECT_TRUE(std::holds_alternative<PickFail>(picker->pick(TriedSet{})));
 }
 
-TEST(MakePicker, UnknownPolicyIsNull) {
+TEST(MakePicker, EveryPolicyBuildsAPickerThatPicksAnEndpoint) {
   FastRandom random(1);
-  EXPECT_EQ(make_picker("no_such_policy", make_set(3), random), nullptr);
+  for (const char* name : {"round_robin", "weighted_round_robin", "least_request", "peak_ewma",
+                           "ring_hash", "random", "pick_first"}) {
+    PolicyConfig config;
+    config.kind = *policy_from_name(name);
+    auto picker = make_picker(config, make_set(3), {}, random);
+    ASSERT_NE(picker, nullptr) << name;
+    EXPECT_LT(picked(picker->pick(TriedSet{})), 3u) << name;
+    EXPECT_EQ(policy_name(config.kind), name);
+    auto empty = make_picker(config, make_set(0), {}, random);
+    EXPECT_TRUE(std::holds_alternative<PickFail>(empty->pick(TriedSet{}))) << name;
+  }
+  EXPECT_FALSE(policy_from_name("no_such_policy"));
 }
 
 }  // namespace
