@@ -39,6 +39,7 @@ struct Options {
   std::string register_url;  // etcd://HOST:PORT/PREFIX
   std::string register_ttl = "10s";
   std::string drain_delay = "200ms";
+  std::string extra_delay = "0";
   int threads = 0;
   int max_concurrent_streams = 0;
 };
@@ -50,6 +51,7 @@ struct ParsedDurations {
   std::chrono::milliseconds shutdown_timeout{};
   std::chrono::seconds register_ttl{};
   std::chrono::milliseconds drain_delay{};
+  std::chrono::milliseconds extra_delay{};
 };
 
 Expected<ParsedDurations, std::string> parse_durations(const Options& options) {
@@ -72,6 +74,11 @@ Expected<ParsedDurations, std::string> parse_durations(const Options& options) {
   auto delay = parse_duration(options.drain_delay);
   if (!delay) return Unexpected(delay.error());
   out.drain_delay = *delay;
+  if (options.extra_delay != "0") {
+    auto extra = parse_duration(options.extra_delay);
+    if (!extra) return Unexpected(extra.error());
+    out.extra_delay = *extra;
+  }
   return out;
 }
 
@@ -107,6 +114,7 @@ int run(const Options& options) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceEnv env;
+  env.extra_delay = durations->extra_delay;
   TestServiceImpl service(env);
   grpc::EnableDefaultHealthCheckService(true);
 
@@ -208,6 +216,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--drain-delay", options.drain_delay,
                  "with --register: on SIGTERM, time between deregistering and draining")
+      ->capture_default_str();
+  app.add_option("--extra-delay", options.extra_delay,
+                 "added to every Unary call's delay_ms (e.g. 200ms: a slow backend)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   // Logs (the etcd registration's) go to stderr: stdout carries the lines tests read.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ struct ServiceEnv {
   // before the listening line is printed, so no client can call before they are set.
   std::atomic<const std::string*> backend_id{nullptr};
   std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+  // --extra-delay: added to every Unary call's delay_ms, so one backend can be made slow.
+  // Set before the server starts.
+  std::chrono::milliseconds extra_delay{0};
 
   std::string_view id() const {
     const std::string* id = backend_id.load(std::memory_order_acquire);

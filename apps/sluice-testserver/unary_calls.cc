@@ -32,11 +32,11 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
             CallResponse* response)
       : CountedCall(env, "Unary"), request_(*request), response_(response) {
     add_call_metadata(ctx, env_.id(), wants_trailers_only(request_));
-    if (request_.delay_ms() == 0) {
+    const auto delay = std::chrono::milliseconds(request_.delay_ms()) + env_.extra_delay;
+    if (delay.count() == 0) {
       respond(true);
     } else {
-      timer_.after(std::chrono::milliseconds(request_.delay_ms()),
-                   [this](bool ok) { respond(ok); });
+      timer_.after(delay, [this](bool ok) { respond(ok); });
     }
   }
 

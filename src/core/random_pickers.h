@@ -7,8 +7,9 @@
 
 namespace sluice::core {
 
-// Uniform when weights are equal, else proportional to weight (binary search over the
-// cumulative weights). A retry draws again, then walks to the next untried endpoint.
+// Uniform when weights are equal, else proportional to weight by Vose's alias method (one draw
+// of a slot and one of a threshold, O(1) at any size). A retry draws again, then walks to the
+// next untried endpoint.
 class RandomPicker final : public Picker {
  public:
   RandomPicker(EndpointSetPtr set, Random& random);
@@ -18,7 +19,10 @@ class RandomPicker final : public Picker {
  private:
   size_t draw();
   EndpointSetPtr set_;
-  std::vector<uint64_t> cumulative_;  // empty when every weight is equal
+  // Alias table, empty when every weight is equal: slot i keeps endpoint i when a uniform
+  // draw in [0, 2^32) is below threshold_[i], else it gives alias_[i].
+  std::vector<uint32_t> threshold_;
+  std::vector<uint32_t> alias_;
   size_t count_;
   Random& random_;
 };

@@ -57,6 +57,24 @@ RingHashPicker::RingHashPicker(EndpointSetPtr set, const PolicyConfig& config, R
   std::sort(ring_.begin(), ring_.end(), [](const Point& a, const Point& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.index < b.index;
   });
+  // About one point per bucket.
+  bucket_bits_ = std::clamp(static_cast<int>(std::bit_width(ring_.size())), 1, 24);
+  const size_t buckets = size_t{1} << bucket_bits_;
+  bucket_.resize(buckets + 1);
+  size_t at = 0;
+  for (size_t b = 0; b < buckets; ++b) {
+    while (at < ring_.size() && (ring_[at].hash >> (64 - bucket_bits_)) < b) ++at;
+    bucket_[b] = static_cast<uint32_t>(at);
+  }
+  bucket_[buckets] = static_cast<uint32_t>(ring_.size());
+}
+
+size_t RingHashPicker::first_at_or_after(uint64_t hash) const {
+  const size_t b = hash >> (64 - bucket_bits_);
+  auto from = ring_.begin() + bucket_[b];
+  auto to = ring_.begin() + bucket_[b + 1];
+  auto it = std::lower_bound(from, to, hash, [](const Point& p, uint64_t h) { return p.hash < h; });
+  return it == ring_.end() ? 0 : static_cast<size_t>(it - ring_.begin());
 }
 
 PickResult RingHashPicker::pick(const PickContext& context) {
@@ -64,9 +82,7 @@ PickResult RingHashPicker::pick(const PickContext& context) {
   if (!context.hash) {
     return PickComplete{first_untried(random_.below(count_), count_, context.tried)};
   }
-  auto it = std::lower_bound(ring_.begin(), ring_.end(), *context.hash,
-                             [](const Point& p, uint64_t h) { return p.hash < h; });
-  size_t at = it == ring_.end() ? 0 : static_cast<size_t>(it - ring_.begin());
+  size_t at = first_at_or_after(*context.hash);
   const size_t home = ring_[at].index;
   if (context.tried.size() == 0) return PickComplete{home};
   // Walk on to the next distinct untried endpoint; back home when every one was tried.

@@ -24,8 +24,15 @@ class RingHashPicker final : public Picker {
     uint64_t hash;
     size_t index;
   };
+  // The first point at or after `hash`: a bucket of the hash's top bits narrows the search
+  // to a few points, so a pick stays fast on rings of millions of points.
+  size_t first_at_or_after(uint64_t hash) const;
+
   EndpointSetPtr set_;
   std::vector<Point> ring_;  // sorted by hash
+  // bucket_[b] = index of the first point whose hash's top `bucket_bits_` bits are >= b.
+  std::vector<uint32_t> bucket_;
+  int bucket_bits_ = 0;
   size_t count_;
   Random& random_;
 };

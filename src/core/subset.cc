@@ -97,8 +97,9 @@ std::vector<size_t> by_address(std::span<const Endpoint> endpoints) {
 // Deterministic subsetting generalised to any n: client k owns positions
 // [k * size, (k + 1) * size) of an endless stream of blocks, block r being all endpoints
 // shuffled with a seed of (r, rotation). Every block holds each endpoint once, so connections
-// per endpoint differ by at most one for any client count. When size divides n no window
-// straddles two blocks and this is exactly the SRE book's round / subset_id scheme.
+// per endpoint differ by at most one for any client count, as long as windows that straddle
+// two blocks can be kept free of duplicates (repair_head). When size divides n no window
+// straddles and this is exactly the SRE book's round / subset_id scheme.
 class BlockStream {
  public:
   BlockStream(std::span<const Endpoint> endpoints, size_t size, uint64_t rotation)
@@ -112,7 +113,8 @@ class BlockStream {
     const size_t offset = static_cast<size_t>(spill % n);
     if (offset + size_ <= n) {
       const size_t carried = overhang(block);
-      // Only a block entered by a straddling window needs its head repaired, so all of it.
+      // A block entered by a straddling window has its head repaired, which needs all of the
+      // shuffle; otherwise only this window's slots.
       std::vector<size_t> current = shuffled(block, carried > 0 ? 0 : offset);
       if (carried > 0) {
         const std::vector<size_t> previous = shuffled(block - 1, order_.size() - carried);

@@ -14,8 +14,9 @@ namespace sluice::core {
 
 enum class SubsetMode {
   // Google SRE book ch. 20: clients with dense ids share out shuffled "rounds" of the
-  // endpoints, so connections per endpoint differ by at most one. Any membership change
-  // reshuffles every subset.
+  // endpoints, so connections per endpoint differ by at most one, for any client count (when
+  // size does not divide the endpoint count and it is below 2 x size, by a few more). Any
+  // membership change reshuffles every subset.
   kDeterministic,
   // Rendezvous hashing (gRPC A68 style): the `size` endpoints with the highest hash of
   // (address, client, rotation). Adding or removing one endpoint changes at most one entry of

@@ -67,6 +67,15 @@ TEST(WeightedRoundRobin, SkipsTriedAndKeepsTheRestInProportion) {
   EXPECT_NEAR(counts[0], 1000, 2);
 }
 
+TEST(WeightedRoundRobin, HugeWeightsAreScaledIntoABoundedCycle) {
+  FastRandom random(3);
+  WeightedRoundRobinPicker picker(set_of_weights({1, 1000000, 250000}), random);
+  EXPECT_LE(picker.cycle_length(), WeightedRoundRobinPicker::kMaxCycle + 3);
+  const auto counts = count_picks(picker, 3, static_cast<int>(picker.cycle_length()));
+  EXPECT_EQ(counts[0], 1) << "the lightest keeps its slot";
+  EXPECT_NEAR(static_cast<double>(counts[1]) / counts[2], 4.0, 0.01);
+}
+
 TEST(LeastRequest, TwoEndpointsAlwaysGiveTheLessLoadedOne) {
   FastRandom random(1);
   auto loads = loads_for(2);
@@ -239,6 +248,10 @@ TEST(RandomPolicy, UniformAndWeighted) {
   EXPECT_LT(chi_square(count_picks(uniform, 3, 30000), {1 / 3.0, 1 / 3.0, 1 / 3.0}), kChiSquare2);
   RandomPicker weighted(set_of_weights({1, 1, 2}), random);
   EXPECT_LT(chi_square(count_picks(weighted, 3, 40000), {0.25, 0.25, 0.5}), kChiSquare2);
+  RandomPicker skewed(set_of_weights({1, 10, 100, 3, 6}), random);  // alias slots both ways
+  EXPECT_LT(chi_square(count_picks(skewed, 5, 240000),
+                       {1 / 120.0, 10 / 120.0, 100 / 120.0, 3 / 120.0, 6 / 120.0}),
+            18.5);  // df 4, p = 0.001
 }
 
 TEST(PickFirst, FirstUntriedInOrder) {
