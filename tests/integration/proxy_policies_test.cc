@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -238,6 +239,76 @@ TEST(ProxyPolicies, PickFirstSticksToTheFirstAndFailsOverInOrder) {
   auto stopped = backends[0].stop();
   ASSERT_TRUE(stopped) << stopped.error();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(call(), "p1") << "fails over in order";
+}
+
+// The endpoints the proxy's cluster has now (its /clusters page), -1 if unreadable.
+int endpoint_count(const SluiceProcess& proxy) {
+  auto page = proxy.admin_get("/clusters");
+  if (!page) return -1;
+  auto json = nlohmann::json::parse(*page, nullptr, false);
+  if (json.is_discarded()) return -1;
+  return static_cast<int>(json["clusters"][0]["endpoints"].size());
+}
+
+TEST(ProxyPolicies, EveryPolicyFollowsMembershipChangesUnderLoadWithoutAFailedCall) {
+  auto backends = start_backends(5, "m");
+  ASSERT_EQ(backends.size(), 5u);
+  char dir[] = "/tmp/sluice-policies-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/endpoints.yaml";
+  // Members [from, to), weighted 1, 2, 3, ... so the weighted paths run too.
+  auto write_members = [&](int from, int to) {
+    std::ofstream out(file + ".tmp");
+    for (int i = from; i < to; ++i) {
+      out << "- {address: " << backends[i].address() << ", weight: " << (i + 1) << "}\n";
+    }
+    out.close();
+    std::rename((file + ".tmp").c_str(), file.c_str());
+  };
+  for (const char* policy : {"round_robin", "weighted_round_robin", "least_request", "peak_ewma",
+                             "{name: ring_hash, hash_header: x-user}", "random", "pick_first"}) {
+    write_members(0, 3);
+    std::string yaml =
+        "workers: 2\nadmin: {address: 127.0.0.1:0}\n"
+        "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
+        "clusters:\n  - name: backends\n    policy: " +
+        std::string(policy) + "\n    discovery: {type: file, path: " + file + "}\n";
+    auto proxy = SluiceProcess::start(yaml);
+    ASSERT_TRUE(proxy) << proxy.error();
+    LoadRun run;
+    std::thread load([&] {
+      run = run_load(proxy->address(), {"--concurrency", "16", "--duration", "1500ms",
+                                        "--connections", "2", "-H", "x-user: u1"});
+    });
+    // Out to five, in to two (the first ones leave: pick_first and ring_hash must move on),
+    // out to four, each step applied before the next.
+    for (auto [from, to] : {std::pair{0, 5}, std::pair{3, 5}, std::pair{1, 5}}) {
+      write_members(from, to);
+      EXPECT_TRUE(wait_until([&] { return endpoint_count(*proxy) == to - from; }, 5s))
+          << policy << ": membership " << from << ".." << to << " never applied";
+    }
+    load.join();
+    EXPECT_EQ(run.exit_code, 0) << policy;
+    EXPECT_EQ(run.result.value("errors", -1), 0) << policy << ": " << run.result["status"].dump();
+    EXPECT_GT(run.result.value("calls", 0), 100) << policy;
+    EXPECT_EQ(proxy->flow_imbalance(), "") << policy;
+  }
+  std::remove(file.c_str());
+  rmdir(dir);
+}
+
+TEST(ProxyPolicies, RotatingSubsetsMoveCallsWithoutFailures) {
+  auto backends = start_backends(3, "o");
+  ASSERT_EQ(backends.size(), 3u);
+  auto proxy = SluiceProcess::start(
+      config("    subset: {size: 1, rotate_every: 150ms}\n", addresses(backends)));
+  ASSERT_TRUE(proxy) << proxy.error();
+  LoadRun run = run_load(proxy->address(), {"--concurrency", "8", "--duration", "2s"});
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.result.value("errors", -1), 0) << run.result["status"].dump();
+  // About 13 rotations, each to one of three backends at random: all three serve in the end.
+  EXPECT_EQ(run.result["backends"].size(), 3u) << run.result["backends"].dump();
+  EXPECT_EQ(endpoint_count(*proxy), 1) << "one endpoint at a time";
 }
 
 }  // namespace
