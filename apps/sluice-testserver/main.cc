@@ -40,6 +40,8 @@ struct Options {
   std::string register_ttl = "10s";
   std::string drain_delay = "200ms";
   std::string extra_delay = "0";
+  double fail_share = 0;
+  int fail_code = 14;
   int threads = 0;
   int max_concurrent_streams = 0;
 };
@@ -115,6 +117,8 @@ int run(const Options& options) {
 
   ServiceEnv env;
   env.extra_delay = durations->extra_delay;
+  env.fail_share = options.fail_share;
+  env.fail_code = options.fail_code;
   TestServiceImpl service(env);
   grpc::EnableDefaultHealthCheckService(true);
 
@@ -219,6 +223,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--extra-delay", options.extra_delay,
                  "added to every Unary call's delay_ms (e.g. 200ms: a slow backend)")
+      ->capture_default_str();
+  app.add_option("--fail-share", options.fail_share,
+                 "this share of Unary calls (0-1, spread evenly) fails with --fail-code")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--fail-code", options.fail_code,
+                 "gRPC status of the failed calls (14 UNAVAILABLE)")
+      ->check(CLI::Range(1, 16))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   // Logs (the etcd registration's) go to stderr: stdout carries the lines tests read.

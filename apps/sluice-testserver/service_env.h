@@ -21,6 +21,17 @@ struct ServiceEnv {
   // --extra-delay: added to every Unary call's delay_ms, so one backend can be made slow.
   // Set before the server starts.
   std::chrono::milliseconds extra_delay{0};
+  // --fail-share / --fail-code: this share of Unary calls (spread evenly: call i fails when
+  // floor(i x share) grows) ends with this status instead of its answer. A sick backend.
+  double fail_share = 0;
+  int fail_code = 14;  // UNAVAILABLE
+  std::atomic<uint64_t> unary_calls{0};
+  bool should_fail() {
+    if (fail_share <= 0) return false;
+    const uint64_t i = unary_calls.fetch_add(1, std::memory_order_relaxed) + 1;
+    return static_cast<uint64_t>(static_cast<double>(i) * fail_share) !=
+           static_cast<uint64_t>(static_cast<double>(i - 1) * fail_share);
+  }
 
   std::string_view id() const {
     const std::string* id = backend_id.load(std::memory_order_acquire);

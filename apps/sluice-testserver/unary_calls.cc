@@ -46,6 +46,10 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
       Finish(kCancelled);
       return;
     }
+    if (env_.should_fail()) {
+      Finish(grpc::Status(static_cast<grpc::StatusCode>(env_.fail_code), "failed by --fail-share"));
+      return;
+    }
     finish_single(this, request_, env_, response_);
   }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "core/outlier_detection.h"
 #include "core/policy_config.h"
 #include "core/subset.h"
 
@@ -76,6 +77,8 @@ struct Cluster {
   std::string name;
   core::PolicyConfig policy;
   std::optional<Subset> subset;
+  // Set: endpoints whose calls fail are ejected for a while (docs/configuration.md).
+  std::optional<core::OutlierConfig> outlier_detection;
   std::vector<Endpoint> endpoints;
   // Set: endpoints come from discovery (and `endpoints` is empty in the file).
   std::optional<Discovery> discovery;

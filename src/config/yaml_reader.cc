@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/scalars.h"
+#include "http2/grpc/status.h"
 
 namespace sluice::config {
 namespace {
@@ -471,6 +472,10 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return read_subset(v, p, cluster.subset.emplace());
           }},
+         {"outlier_detection",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_outlier(v, p, cluster.outlier_detection.emplace());
+          }},
          {"endpoints",
           [&](const YAML::Node& v, const std::string& p) {
             return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
@@ -614,6 +619,70 @@ class Reader {
     }
     out = *text;
     return std::nullopt;
+  }
+
+  MaybeError read_outlier(const YAML::Node& node, const std::string& path,
+                          core::OutlierConfig& outlier) {
+    // Field readers into one field each (the field's address, so the reader may outlive this).
+    auto percent = [this](uint32_t& field) {
+      return [this, out = &field](const YAML::Node& v, const std::string& p) {
+        return assign(number(v, p, 0, 100), *out);
+      };
+    };
+    auto count = [this](uint32_t& field) {
+      return [this, out = &field](const YAML::Node& v, const std::string& p) {
+        return assign(number(v, p, 0, 1000000), *out);
+      };
+    };
+    auto time = [this](std::chrono::nanoseconds& field) {
+      return [this, out = &field](const YAML::Node& v, const std::string& p) {
+        return assign(duration(v, p), *out);
+      };
+    };
+    return read_mapping(node, path,
+                        {{"consecutive_failures", count(outlier.consecutive_failures)},
+                         {"interval", time(outlier.interval)},
+                         {"base_ejection_time", time(outlier.base_ejection_time)},
+                         {"max_ejection_time", time(outlier.max_ejection_time)},
+                         {"max_ejection_percent", percent(outlier.max_ejection_percent)},
+                         {"failure_codes",
+                          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+                            outlier.failure_codes = 0;
+                            return read_list(
+                                v, p, [&](const YAML::Node& item, const std::string& ip) {
+                                  return read_status_code(item, ip, outlier.failure_codes);
+                                });
+                          }},
+                         {"success_rate",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            auto& sr = outlier.success_rate.emplace();
+                            return read_mapping(v, p,
+                                                {{"stdev_factor", count(sr.stdev_factor)},
+                                                 {"minimum_hosts", count(sr.minimum_hosts)},
+                                                 {"request_volume", count(sr.request_volume)}});
+                          }},
+                         {"failure_percentage", [&](const YAML::Node& v, const std::string& p) {
+                            auto& fp = outlier.failure_percentage.emplace();
+                            return read_mapping(v, p,
+                                                {{"threshold", percent(fp.threshold)},
+                                                 {"minimum_hosts", count(fp.minimum_hosts)},
+                                                 {"request_volume", count(fp.request_volume)}});
+                          }}});
+  }
+
+  // A gRPC status by name as gRPC spells it (UNAVAILABLE): one bit in `codes`.
+  MaybeError read_status_code(const YAML::Node& node, const std::string& path, uint32_t& codes) {
+    auto text = scalar(node, path);
+    if (!text) return text.error();
+    for (int code = 0; code < wire::kStatusCodeCount; ++code) {
+      if (wire::status_name(static_cast<wire::StatusCode>(code)) == *text) {
+        codes |= 1u << code;
+        return std::nullopt;
+      }
+    }
+    return error_at(node, path,
+                    "unknown gRPC status " + quoted(*text) +
+                        " (expected a name such as UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED)");
   }
 
   MaybeError read_subset(const YAML::Node& node, const std::string& path, Subset& subset) {

@@ -38,6 +38,8 @@ struct EndpointLoad {
   PeakEwma rtt;            // time to response headers (or to the end of a headers-less reply)
   uint64_t started = 0;    // attempts started, ever
   uint64_t finished = 0;   // attempts finished, ever (in_flight == started - finished)
+  // Calls in a row that ended with a failure status (outlier detection), on this worker.
+  uint32_t consecutive_failures = 0;
 };
 
 // Indexed like EndpointSet::endpoints.

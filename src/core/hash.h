@@ -11,4 +11,7 @@ namespace sluice::core {
 // ("10.0.0.1:1", "10.0.0.1:2"), and the finalizer spreads them over the whole range.
 uint64_t stable_hash(std::string_view bytes, uint64_t seed = 0);
 
+// splitmix64's finalizer: a bijection that spreads every input bit over the whole word.
+uint64_t mix64(uint64_t z);
+
 }  // namespace sluice::core

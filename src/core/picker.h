@@ -27,6 +27,7 @@ class TriedSet {
   // Takes an index back out (the call never reached that endpoint after all).
   void remove(size_t index);
   size_t size() const { return n_; }
+  size_t operator[](size_t i) const { return items_[i]; }  // i < size()
 
  private:
   size_t items_[kMax] = {};

@@ -1,5 +1,7 @@
 #include "core/random.h"
 
+#include "core/hash.h"
+
 namespace sluice::core {
 namespace {
 
@@ -9,12 +11,7 @@ __extension__ typedef unsigned __int128 Uint128;
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 // splitmix64: spreads any seed (even 0) over the whole xoshiro state.
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+uint64_t splitmix64(uint64_t& state) { return mix64(state += 0x9e3779b97f4a7c15ULL); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/hash.h"
 #include "core/random.h"
 
 namespace sluice::core {
@@ -13,24 +14,10 @@ namespace {
 
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
-// splitmix64's finalizer: a bijection that spreads every input bit over the whole word.
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 uint64_t hash_pair(uint64_t a, uint64_t b) { return mix64(mix64(a + kGolden) ^ (b + kGolden)); }
 
-// FNV-1a 64 plus the finalizer: std::hash differs between standard libraries and hosts.
-uint64_t hash_address(std::string_view address) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : address) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return mix64(h);
-}
+// Stable across hosts (std::hash is not).
+uint64_t hash_address(std::string_view address) { return stable_hash(address); }
 
 std::vector<size_t> all_indices(size_t n) {
   std::vector<size_t> indices(n);

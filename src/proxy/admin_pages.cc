@@ -7,6 +7,19 @@
 namespace sluice::proxy {
 namespace {
 
+// {"consecutive_failures": n, ...}: outlier ejections of an endpoint by reason.
+nlohmann::json ejections_of(const EndpointStats& e) {
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t r = 0; r < e.ejections.size(); ++r) {
+    out[std::string(core::ejection_reason_name(static_cast<core::EjectionReason>(r + 1)))] =
+        read(e.ejections[r]);
+  }
+  return out;
+}
+
+}  // namespace
+namespace {
+
 using admin::PrometheusWriter;
 
 void status_samples(PrometheusWriter& w, std::string_view name, PrometheusWriter::Labels labels,
@@ -152,6 +165,34 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
       }
     }
   }
+  w.family("sluice_endpoint_ejected", "gauge",
+           "1 while outlier detection keeps the endpoint out of balancing.");
+  for (const auto& c : snapshot.clusters) {
+    for (const auto& e : c.stats->endpoints) {
+      w.sample("sluice_endpoint_ejected", {{"cluster", c.stats->name}, {"endpoint", e->address}},
+               read(e->ejected));
+    }
+  }
+  w.family("sluice_outlier_ejections_total", "counter", "Outlier ejections, by reason.");
+  for (const auto& c : snapshot.clusters) {
+    if (!c.config.outlier_detection) continue;
+    for (const auto& e : c.stats->endpoints) {
+      for (size_t r = 0; r < e->ejections.size(); ++r) {
+        const auto reason = core::ejection_reason_name(static_cast<core::EjectionReason>(r + 1));
+        w.sample(
+            "sluice_outlier_ejections_total",
+            {{"cluster", c.stats->name}, {"endpoint", e->address}, {"reason", std::string(reason)}},
+            read(e->ejections[r]));
+      }
+    }
+  }
+  w.family("sluice_subset_rotation", "gauge",
+           "Rotation epoch of a cluster's subset (grows by one per rotate_every).");
+  for (const auto& c : snapshot.clusters) {
+    if (c.config.subset) {
+      w.sample("sluice_subset_rotation", {{"cluster", c.stats->name}}, c.subset_rotation);
+    }
+  }
   w.family("sluice_cluster_endpoints", "gauge", "Endpoints a cluster balances over now.");
   for (const auto& c : snapshot.clusters) {
     w.sample("sluice_cluster_endpoints", {{"cluster", c.stats->name}},
@@ -201,7 +242,10 @@ std::string render_clusters(const Snapshot& snapshot,
                            {"calls_by_status", by_status},
                            {"in_flight", read(e->in_flight)},
                            {"upstream_connections", read(e->upstream_connections)},
-                           {"connect_failures", read(e->connect_failures)}});
+                           {"connect_failures", read(e->connect_failures)},
+                           {"ejected", read(e->ejected) != 0},
+                           {"ejected_until_unix_ms", read(e->ejected_until_unix_ms)},
+                           {"ejections", ejections_of(*e)}});
     }
     nlohmann::json cluster = {{"name", c.config.name},
                               {"policy", std::string(core::policy_name(c.config.policy.kind))},

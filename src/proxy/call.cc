@@ -16,6 +16,9 @@ using wire::StatusCode;
 // retry buffer is 256 KiB; unary calls are usually far smaller).
 constexpr size_t kReplayLimit = 64 * 1024;
 
+// Upstream attempts per call, replays included (gRFC A6 caps maxAttempts at 5 too).
+constexpr size_t kMaxAttempts = 5;
+
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -155,33 +158,40 @@ void Call::on_deadline() {
 void Call::route_upstream() {
   const auto& name = cluster_->snapshot->config.name;
   // Endpoints that cannot take the call now (connect backoff, queue full) are skipped, not
-  // counted as tried: the call reached none of them, and the tried set is small. At most one
-  // skip per endpoint, so the loop ends even when the picker offers one twice.
-  // The picker avoids skipped endpoints too, so pick_first and ring_hash move on past them.
+  // counted as tried: the call reached none of them. At most one skip per endpoint, so the
+  // loop ends even when the picker offers one twice. The picker avoids skipped endpoints too,
+  // so pick_first and ring_hash move on past them.
+  // Once every endpoint was tried, a replay may go back to one: the call is only routed again
+  // when no backend processed it (refused, connection lost first), so that is safe, and a
+  // backend rotating its connections refuses a stream once, not forever. Attempts are capped.
   const size_t endpoints = cluster_->pools.size();
   size_t skipped = 0;
-  core::TriedSet avoid = tried_;
+  core::TriedSet skipped_now;
   while (true) {
-    auto picked = cluster_->picker->pick(core::PickContext{avoid, now_nanos(), hash_key_});
+    core::TriedSet avoid = tried_;
+    for (size_t i = 0; i < skipped_now.size(); ++i) avoid.add(skipped_now[i]);
+    const core::TriedSet seen = cluster_->for_picker(avoid);
+    auto picked = cluster_->picker->pick(core::PickContext{seen, now_nanos(), hash_key_});
     if (auto* f = std::get_if<core::PickFail>(&picked)) {
       fail(StatusCode::kUnavailable, "cluster " + name + ": " + f->reason);
       return;
     }
-    size_t index = std::get<core::PickComplete>(picked).index;
-    if (avoid.contains(index) || tried_.size() == core::TriedSet::kMax) {
+    size_t index = cluster_->endpoint_of(std::get<core::PickComplete>(picked).index);
+    const bool again = tried_.contains(index);
+    if (skipped_now.contains(index) || (again && attempts_ >= kMaxAttempts)) {
       fail(StatusCode::kUnavailable,
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;
     }
     const size_t previous = endpoint_;  // a skip must not move the call's stats elsewhere
     endpoint_ = index;
-    tried_.add(index);  // before assign: attach() may route again at once
+    if (!again) tried_.add(index);  // before assign: attach() may route again at once
     UpstreamPool& pool = *cluster_->pools[index];
     queued_in_ = &pool;  // until attach() says otherwise
     auto assigned = pool.assign(this);
     if (assigned) return;
-    tried_.remove(index);
-    avoid.add(index);
+    if (!again) tried_.remove(index);
+    skipped_now.add(index);
     endpoint_ = previous;
     queued_in_ = nullptr;
     last_error_ = assigned.error();
@@ -217,6 +227,7 @@ void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
   response_from_ = conn;
   add(es.in_flight, 1);
   attached_ = true;
+  ++attempts_;
   tracker_ = core::CallTracker(cluster_->loads[endpoint_].get(), now_nanos(),
                                cluster_->snapshot->config.policy.decay);
 }
@@ -474,8 +485,25 @@ void Call::on_downstream_closed(uint32_t error_code) {
     bump(cluster_->snapshot->stats->calls_without_endpoint[static_cast<size_t>(status_)]);
   } else {
     bump(endpoint_stats().calls[static_cast<size_t>(status_)]);
+    count_outcome();
   }
   delete this;
+}
+
+void Call::count_outcome() {
+  const auto& outlier = cluster_->snapshot->config.outlier_detection;
+  if (!outlier || outlier->consecutive_failures == 0) return;
+  core::EndpointLoad& load = *cluster_->loads[endpoint_];
+  if (!outlier->is_failure(static_cast<int>(status_))) {
+    load.consecutive_failures = 0;
+    return;
+  }
+  // Reported every `consecutive_failures` in a row: the control thread decides (and ignores
+  // the report while the endpoint is ejected already).
+  if (++load.consecutive_failures >= outlier->consecutive_failures) {
+    load.consecutive_failures = 0;
+    worker_.report_consecutive_failures(cluster_->snapshot->config.name, endpoint_stats().address);
+  }
 }
 
 }  // namespace sluice::proxy

@@ -65,6 +65,9 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   // yet, else a stream reset.
   void fail(wire::StatusCode code, const std::string& message, int http_status = 200);
   EndpointStats& endpoint_stats();
+  // Outlier detection: a failure status extends the endpoint's run of failures on this worker,
+  // anything else ends it; a long enough run is reported to the control thread.
+  void count_outcome();
   void record_status(const http2::HeaderBlock& block);
   void detach_upstream(uint32_t reset_code);
   // Flow control, exactly once: request bytes that left request_body_ are consumed downstream
@@ -90,6 +93,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   size_t endpoint_ = SIZE_MAX;
   UpstreamPool* queued_in_ = nullptr;
   core::TriedSet tried_;
+  size_t attempts_ = 0;               // upstream streams opened for this call
   std::optional<uint64_t> hash_key_;  // ring_hash: the hash of the configured header's value
   core::CallTracker tracker_;         // the attempt in flight, feeding the picker's load state
   std::string last_error_;

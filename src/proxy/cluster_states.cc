@@ -1,9 +1,48 @@
 #include "proxy/cluster_states.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
 namespace sluice::proxy {
+
+core::TriedSet ClusterState::for_picker(const core::TriedSet& tried) const {
+  if (picker_index.empty() || tried.size() == 0) return tried;
+  core::TriedSet out;
+  for (size_t i = 0; i < tried.size(); ++i) {
+    if (tried[i] < picker_index.size() && picker_index[tried[i]] != SIZE_MAX) {
+      out.add(picker_index[tried[i]]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Sets the state's picker over its eligible endpoints (see ClusterState::eligible).
+void make_eligible_picker(ClusterState& state, const ClusterSnapshot& cs, core::Random& random) {
+  const auto& ejected = cs.ejected;
+  const bool any = std::find(ejected.begin(), ejected.end(), true) != ejected.end();
+  const bool all = std::find(ejected.begin(), ejected.end(), false) == ejected.end();
+  if (!any || all) {
+    state.picker = core::make_picker(cs.config.policy, cs.endpoints, state.loads, random);
+    return;
+  }
+  auto set = std::make_shared<core::EndpointSet>();
+  set->version = cs.endpoints->version;
+  core::LoadTable loads;
+  state.picker_index.assign(ejected.size(), SIZE_MAX);
+  for (size_t i = 0; i < ejected.size(); ++i) {
+    if (ejected[i]) continue;
+    state.picker_index[i] = state.eligible.size();
+    state.eligible.push_back(i);
+    set->endpoints.push_back(cs.endpoints->endpoints[i]);
+    loads.push_back(state.loads[i]);
+  }
+  state.picker = core::make_picker(cs.config.policy, std::move(set), std::move(loads), random);
+}
+
+}  // namespace
 
 ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapshot,
                                    const ClusterStates& previous, asio::any_io_executor executor,
@@ -41,7 +80,7 @@ ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapsh
       }
       state->pools.push_back(std::move(pool));
     }
-    state->picker = core::make_picker(cs.config.policy, cs.endpoints, state->loads, random);
+    make_eligible_picker(*state, cs, random);
     next.push_back(std::move(state));
   }
   return next;

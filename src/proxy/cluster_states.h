@@ -25,6 +25,16 @@ struct ClusterState {
   // This worker's load state by endpoint index (in-flight, round-trip estimate), fed by the
   // calls' trackers and read by the picker. Kept, like pools, for endpoints that stay.
   core::LoadTable loads;
+  // The picker balances over the eligible endpoints only (not ejected by outlier detection;
+  // all of them when every one is ejected: better a sick endpoint than none). Picker index ->
+  // endpoint index, and back (SIZE_MAX: not eligible). Both empty when every endpoint is
+  // eligible: the indices then agree.
+  std::vector<size_t> eligible;
+  std::vector<size_t> picker_index;
+
+  size_t endpoint_of(size_t picked) const { return eligible.empty() ? picked : eligible[picked]; }
+  // `tried` (endpoint indices) as the picker's indices; ineligible ones drop out.
+  core::TriedSet for_picker(const core::TriedSet& tried) const;
 };
 
 using ClusterStates = std::vector<std::shared_ptr<ClusterState>>;

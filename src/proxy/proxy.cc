@@ -23,12 +23,15 @@ Proxy::Proxy(config::Config config, std::string config_path)
       base_config_(std::make_shared<const config::Config>(std::move(config))),
       config_(base_config_),
       snapshot_(Snapshot::build(config_, nullptr, subset_seed_, &rotations_)),
-      discovery_(control_, [this] { publish(); }) {}
+      discovery_(control_, [this] { publish(); }),
+      outlier_(control_, [this] { publish(); }) {}
 
 void Proxy::publish() {
   auto next = std::make_shared<const config::Config>(discovery_.fill(*base_config_));
-  auto snapshot = Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_);
+  auto snapshot =
+      Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_, &outlier_.ejections());
   for (auto& w : workers_) w->apply(snapshot);
+  outlier_.sync(*snapshot);
   config_ = std::move(next);
   snapshot_ = std::move(snapshot);
 }
@@ -43,6 +46,10 @@ Expected<void, std::string> Proxy::start_workers() {
   std::vector<uint16_t> ports;
   for (size_t i = 0; i < n; ++i) {
     auto worker = std::make_unique<Worker>(i, n, snapshot_, stats_);
+    worker->set_failure_reporter([this](const std::string& cluster, const std::string& address) {
+      asio::post(control_,
+                 [this, cluster, address] { outlier_.on_consecutive_failures(cluster, address); });
+    });
     auto bound = worker->listen(ports);
     if (!bound) return Unexpected(bound.error());
     ports = *bound;  // later workers share the ports the first one bound (port 0 included)

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "proxy/cluster_discovery.h"
+#include "proxy/outlier_control.h"
 #include "proxy/snapshot.h"
 #include "proxy/stats.h"
 
@@ -75,6 +76,7 @@ class Proxy {
   ProxyStats stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
   ClusterDiscovery discovery_;
+  OutlierControl outlier_;
 };
 
 }  // namespace sluice::proxy

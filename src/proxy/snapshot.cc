@@ -59,7 +59,8 @@ config::Cluster with_subset(const config::Cluster& c, uint64_t seed,
 
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
                                                 const Snapshot* previous, uint64_t subset_seed,
-                                                const std::map<std::string, uint64_t>* rotations) {
+                                                const std::map<std::string, uint64_t>* rotations,
+                                                const Ejections* ejections) {
   std::vector<std::string> names;
   for (const auto& c : config->clusters) names.push_back(c.name);
   auto snap =
@@ -83,7 +84,19 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
       set->endpoints.push_back({address, e.weight});
       stats->endpoints.push_back(reuse_or_new(old_endpoints, address));
     }
-    snap->clusters.push_back({c, std::move(set), std::move(stats)});
+    std::vector<bool> ejected;
+    if (ejections) {
+      auto it = ejections->find(c.name);
+      if (it != ejections->end() && !it->second.empty()) {
+        for (const auto& e : set->endpoints) ejected.push_back(it->second.contains(e.address));
+      }
+    }
+    uint64_t rotation = 0;
+    if (rotations) {
+      auto it = rotations->find(c.name);
+      if (it != rotations->end()) rotation = it->second;
+    }
+    snap->clusters.push_back({c, std::move(set), std::move(stats), std::move(ejected), rotation});
   }
   const auto& h = config->http2;
   http2::SessionSettings& down = snap->downstream_settings;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,13 @@ struct ClusterSnapshot {
   config::Cluster config;
   core::EndpointSetPtr endpoints;
   std::shared_ptr<ClusterStats> stats;  // endpoints[i] <-> stats->endpoints[i]
+  // By endpoint index: taken out of balancing by outlier detection (empty: none is).
+  std::vector<bool> ejected;
+  uint64_t subset_rotation = 0;  // the subset's rotation epoch (subset.rotate_every)
 };
+
+// Ejected endpoint addresses by cluster name (the outlier detector's current verdict).
+using Ejections = std::map<std::string, std::set<std::string>>;
 
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
@@ -32,9 +39,11 @@ struct Snapshot {
   // Clusters with a `subset` keep only their subset's endpoints: `subset_seed` is this
   // process's rendezvous seed when the config gives no client_id; `rotations` (if given)
   // holds each such cluster's rotation epoch by name.
+  // `ejections` (if given) marks endpoints outlier detection took out.
   static std::shared_ptr<const Snapshot> build(
       std::shared_ptr<const config::Config> config, const Snapshot* previous = nullptr,
-      uint64_t subset_seed = 0, const std::map<std::string, uint64_t>* rotations = nullptr);
+      uint64_t subset_seed = 0, const std::map<std::string, uint64_t>* rotations = nullptr,
+      const Ejections* ejections = nullptr);
 };
 
 }  // namespace sluice::proxy

@@ -36,6 +36,11 @@ struct EndpointStats {
   // refused (REFUSED_STREAM, above a GOAWAY's last stream id) or its connection was lost first.
   Counter replays_refused{0};
   Counter replays_connection_lost{0};
+  // Outlier detection (written by the control thread): ejected now (0/1), ejections by reason
+  // (core::EjectionReason minus kNone), and until when (unix ms) the current one lasts.
+  Gauge ejected{0};
+  std::array<Counter, 3> ejections{};
+  Gauge ejected_until_unix_ms{0};
 };
 
 struct ClusterStats {

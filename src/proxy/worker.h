@@ -5,6 +5,7 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,14 @@ class Worker final : public http2::ServerConnection::Owner {
     return flow_.downstream.buffered() + flow_.upstream.buffered() > buffer_budget_;
   }
   asio::any_io_executor executor() { return io_.get_executor(); }
+  // Outlier detection: where a run of consecutive failures is reported (set before start();
+  // called on the worker's thread, it must hand the report over to the control thread).
+  using FailureReporter =
+      std::function<void(const std::string& cluster, const std::string& address)>;
+  void set_failure_reporter(FailureReporter reporter) { failure_reporter_ = std::move(reporter); }
+  void report_consecutive_failures(const std::string& cluster, const std::string& address) {
+    if (failure_reporter_) failure_reporter_(cluster, address);
+  }
 
   http2::ServerStream* new_stream(http2::ServerConnection& conn, int32_t stream_id) override;
   void on_connection_closed(http2::ServerConnection& conn) override;
@@ -95,6 +104,7 @@ class Worker final : public http2::ServerConnection::Owner {
   std::chrono::milliseconds accept_backoff_{0};
   std::unordered_map<std::string, size_t> connections_per_listener_;
   core::FastRandom random_;
+  FailureReporter failure_reporter_;
   std::vector<std::shared_ptr<ClusterState>> clusters_;
   std::map<std::string, Listening> listening_;  // by listener name
   uint64_t next_generation_ = 0;

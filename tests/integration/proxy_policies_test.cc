@@ -306,9 +306,11 @@ TEST(ProxyPolicies, RotatingSubsetsMoveCallsWithoutFailures) {
   LoadRun run = run_load(proxy->address(), {"--concurrency", "8", "--duration", "2s"});
   ASSERT_EQ(run.exit_code, 0);
   EXPECT_EQ(run.result.value("errors", -1), 0) << run.result["status"].dump();
-  // About 13 rotations, each to one of three backends at random: all three serve in the end.
-  EXPECT_EQ(run.result["backends"].size(), 3u) << run.result["backends"].dump();
-  EXPECT_EQ(endpoint_count(*proxy), 1) << "one endpoint at a time";
+  // About 13 rotations (at least 5 on a busy machine), each to one of three backends at
+  // random: more than one served. One endpoint at a time throughout.
+  EXPECT_GE(proxy->metric("sluice_subset_rotation{cluster=\"backends\"}"), 5);
+  EXPECT_GE(run.result["backends"].size(), 2u) << run.result["backends"].dump();
+  EXPECT_EQ(endpoint_count(*proxy), 1);
 }
 
 }  // namespace

@@ -54,6 +54,28 @@ TEST(ProxyUpstreamReset, RefusedStreamsAreReplayedElsewhereWithoutFailures) {
   EXPECT_EQ(proxy->flow_imbalance(), "");
 }
 
+TEST(ProxyUpstreamReset, ASingleEndpointThatRefusedIsTriedAgainUpToFiveAttempts) {
+  // Every endpoint tried and refused: the call never ran anywhere, so going back is safe (a
+  // backend rotating its connections refuses once, not forever). The first call here is
+  // refused five times (the attempt cap) and fails UNAVAILABLE naming the refusal; the second
+  // is refused twice and answered on its third attempt.
+  auto raw = RawH2Backend::start({.id = "raw", .refuse_first = 7});
+  ASSERT_TRUE(raw) << raw.error();
+  auto proxy = SluiceProcess::start(SluiceProcess::simple_config({(*raw)->address()}));
+  ASSERT_TRUE(proxy) << proxy.error();
+  auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
+  grpc::Status status = call(*stub, "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << "refused five times";
+  EXPECT_NE(status.error_message().find("stream refused"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ((*raw)->refused(), 5);
+  status = call(*stub, "");
+  EXPECT_TRUE(status.ok()) << "refused twice, answered on the third attempt: "
+                           << status.error_message();
+  EXPECT_EQ((*raw)->refused(), 7);
+  EXPECT_EQ(proxy->flow_imbalance(), "");
+}
+
 TEST(ProxyUpstreamReset, ResetsBecomeTheMappedGrpcStatus) {
   auto raw = RawH2Backend::start({});
   ASSERT_TRUE(raw) << raw.error();

@@ -155,11 +155,50 @@ clusters:
   EXPECT_EQ(ring.subset->client_id, 3u);
   EXPECT_EQ(ring.subset->client_count, 8u);
   EXPECT_EQ(ring.subset->rotate_every, std::chrono::hours(1));
+  EXPECT_FALSE(config.clusters[0].outlier_detection);
   const Cluster& plain = config.clusters.at(3);
   EXPECT_EQ(plain.policy.kind, core::PolicyKind::kPickFirst);
   ASSERT_TRUE(plain.subset);
   EXPECT_EQ(plain.subset->mode, core::SubsetMode::kRendezvous);
   EXPECT_FALSE(plain.subset->client_id);
+}
+
+TEST(ParseConfig, OutlierDetection) {
+  const Config config = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    outlier_detection:
+      consecutive_failures: 3
+      interval: 2s
+      base_ejection_time: 5s
+      max_ejection_time: 1m
+      max_ejection_percent: 40
+      failure_codes: [UNAVAILABLE, RESOURCE_EXHAUSTED]
+      success_rate: {stdev_factor: 1000, minimum_hosts: 3, request_volume: 20}
+      failure_percentage: {threshold: 50}
+    endpoints: [127.0.0.1:1]
+)");
+  const auto& o = config.clusters.at(0).outlier_detection;
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->consecutive_failures, 3u);
+  EXPECT_EQ(o->interval, std::chrono::seconds(2));
+  EXPECT_EQ(o->base_ejection_time, std::chrono::seconds(5));
+  EXPECT_EQ(o->max_ejection_time, std::chrono::minutes(1));
+  EXPECT_EQ(o->max_ejection_percent, 40u);
+  EXPECT_EQ(o->failure_codes, (1u << 14) | (1u << 8));
+  ASSERT_TRUE(o->success_rate);
+  EXPECT_EQ(o->success_rate->stdev_factor, 1000u);
+  EXPECT_EQ(o->success_rate->minimum_hosts, 3u);
+  EXPECT_EQ(o->success_rate->request_volume, 20u);
+  ASSERT_TRUE(o->failure_percentage);
+  EXPECT_EQ(o->failure_percentage->threshold, 50u);
+  EXPECT_EQ(o->failure_percentage->minimum_hosts, 5u) << "unset fields keep the defaults";
+  const Config plain = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: a, outlier_detection: {}, endpoints: [127.0.0.1:1]}]
+)");
+  EXPECT_EQ(*plain.clusters[0].outlier_detection, core::OutlierConfig{});
 }
 
 TEST(ParseConfig, EmptySectionsMeanDefaults) {

@@ -315,6 +315,28 @@ clusters:
                4, 55, "clusters[0].subset.client_id", "must be below client_count (4)");
 }
 
+TEST(Validation, OutlierFailureCodesAreGrpcStatusNames) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    outlier_detection: {failure_codes: [UNAVAILABLE, 503]}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 54, "clusters[0].outlier_detection.failure_codes[1]",
+               "unknown gRPC status \"503\" (expected a name such as UNAVAILABLE, INTERNAL, "
+               "DEADLINE_EXCEEDED)");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    outlier_detection: {max_ejection_percent: 101}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 47, "clusters[0].outlier_detection.max_ejection_percent",
+               "must be between 0 and 100, got 101");
+}
+
 TEST(Validation, SubsetClientIdFromAnUnsetVariableIsAnError) {
   unsetenv("SLUICE_TEST_NO_SUCH_VAR");
   expect_error(R"(
