@@ -6,7 +6,9 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "config/scalars.h"
@@ -61,6 +63,18 @@ std::string child_path(const std::string& parent, std::string_view key) {
 }
 
 std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// A bound in an error message: 100, or 0.5 (not 0.500000).
+template <class T>
+std::string shown(T value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  } else {
+    return std::to_string(value);
+  }
+}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -248,17 +262,17 @@ class Reader {
     return in_range(node, path, parse_size, min, max);
   }
 
-  Expected<uint64_t, ConfigError> in_range(
-      const YAML::Node& node, const std::string& path,
-      Expected<uint64_t, std::string> (*parse)(std::string_view), uint64_t min, uint64_t max) {
+  template <class T>
+  Expected<T, ConfigError> in_range(const YAML::Node& node, const std::string& path,
+                                    Expected<T, std::string> (*parse)(std::string_view), T min,
+                                    T max) {
     auto text = scalar(node, path);
     if (!text) return Unexpected<ConfigError>(text.error());
     auto value = parse(*text);
     if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
     if (*value < min || *value > max) {
-      return Unexpected<ConfigError>(error_at(node, path,
-                                              "must be between " + std::to_string(min) + " and " +
-                                                  std::to_string(max) + ", got " + *text));
+      return Unexpected<ConfigError>(error_at(
+          node, path, "must be between " + shown(min) + " and " + shown(max) + ", got " + *text));
     }
     return *value;
   }
@@ -273,16 +287,7 @@ class Reader {
 
   Expected<double, ConfigError> decimal(const YAML::Node& node, const std::string& path, double min,
                                         double max) {
-    auto text = scalar(node, path);
-    if (!text) return Unexpected<ConfigError>(text.error());
-    auto value = parse_decimal(*text);
-    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
-    if (*value < min || *value > max) {
-      return Unexpected<ConfigError>(error_at(node, path,
-                                              "must be between " + std::to_string(min) + " and " +
-                                                  std::to_string(max) + ", got " + *text));
-    }
-    return *value;
+    return in_range(node, path, parse_decimal, min, max);
   }
 
   Expected<bool, ConfigError> boolean(const YAML::Node& node, const std::string& path) {

@@ -14,6 +14,22 @@
 
 namespace sluice::core {
 
+// Outside OutlierConfig: a nested struct's default member initializers are not usable while the
+// enclosing class is incomplete, so clang rejects std::optional<Nested>::emplace() there.
+struct OutlierSuccessRate {
+  uint32_t stdev_factor = 1900;   // thousandths: eject below mean - 1.9 x stdev
+  uint32_t minimum_hosts = 5;     // endpoints with enough calls needed to judge
+  uint32_t request_volume = 100;  // calls in the interval for an endpoint to count
+  bool operator==(const OutlierSuccessRate&) const = default;
+};
+
+struct OutlierFailurePercentage {
+  uint32_t threshold = 85;  // eject above this percentage of failed calls
+  uint32_t minimum_hosts = 5;
+  uint32_t request_volume = 50;
+  bool operator==(const OutlierFailurePercentage&) const = default;
+};
+
 struct OutlierConfig {
   // Failures in a row that eject at once; 0 = off.
   uint32_t consecutive_failures = 5;
@@ -23,18 +39,8 @@ struct OutlierConfig {
   std::chrono::nanoseconds max_ejection_time = std::chrono::seconds(300);
   // At most this share of the endpoints ejected at once, yet always at least one may be.
   uint32_t max_ejection_percent = 10;
-  struct SuccessRate {
-    uint32_t stdev_factor = 1900;   // thousandths: eject below mean - 1.9 x stdev
-    uint32_t minimum_hosts = 5;     // endpoints with enough calls needed to judge
-    uint32_t request_volume = 100;  // calls in the interval for an endpoint to count
-    bool operator==(const SuccessRate&) const = default;
-  };
-  struct FailurePercentage {
-    uint32_t threshold = 85;  // eject above this percentage of failed calls
-    uint32_t minimum_hosts = 5;
-    uint32_t request_volume = 50;
-    bool operator==(const FailurePercentage&) const = default;
-  };
+  using SuccessRate = OutlierSuccessRate;
+  using FailurePercentage = OutlierFailurePercentage;
   std::optional<SuccessRate> success_rate;
   std::optional<FailurePercentage> failure_percentage;
   // gRPC status codes that count as failures, one bit per code: UNKNOWN, DEADLINE_EXCEEDED,

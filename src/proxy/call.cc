@@ -16,7 +16,8 @@ using wire::StatusCode;
 // retry buffer is 256 KiB; unary calls are usually far smaller).
 constexpr size_t kReplayLimit = 64 * 1024;
 
-// Upstream attempts per call, replays included (gRFC A6 caps maxAttempts at 5 too).
+// Upstream streams per call, replays included, wherever they went (gRFC A6 caps a retry
+// policy's maxAttempts at 5 too).
 constexpr size_t kMaxAttempts = 5;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -178,7 +179,7 @@ void Call::route_upstream() {
     }
     size_t index = cluster_->endpoint_of(std::get<core::PickComplete>(picked).index);
     const bool again = tried_.contains(index);
-    if (skipped_now.contains(index) || (again && attempts_ >= kMaxAttempts)) {
+    if (skipped_now.contains(index) || attempts_ >= kMaxAttempts) {
       fail(StatusCode::kUnavailable,
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;

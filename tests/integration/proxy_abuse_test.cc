@@ -12,6 +12,7 @@
 
 #include "integration/h2_attacker.h"
 #include "integration/sluice_process.h"
+#include "integration/wait_until.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
 #include "support/test_server.h"
@@ -35,6 +36,7 @@ class BystanderCalls {
             (stub_->Unary(&ctx, req, &resp).ok() ? ok_ : failed_)++;
           }
         }) {}
+  int ok() const { return ok_.load(); }
   // Stops and returns {ok, failed}.
   std::pair<int, int> finish() {
     stop_ = true;
@@ -63,6 +65,9 @@ class ProxyAbuseTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!proxy_) return;
+    // The attack may be over before the bystander's first call (its channel still connecting on
+    // a busy machine): its calls must go on after the attack, so wait for one.
+    EXPECT_TRUE(wait_until([&] { return bystander_->ok() > 0; }, 10s));
     auto [ok, failed] = bystander_->finish();
     EXPECT_GT(ok, 0) << "the other client's calls went on";
     EXPECT_EQ(failed, 0);

@@ -237,6 +237,10 @@ TEST(ParseConfig, ExampleFileParses) {
   for (uint16_t i = 0; i < 3; ++i) {
     EXPECT_EQ(backends->endpoints[i].address, (HostPort{"127.0.0.1", uint16_t(50051 + i)}));
   }
+  EXPECT_EQ(backends->endpoints[2].weight, 2u);
+  EXPECT_EQ(backends->policy.kind, core::PolicyKind::kPeakEwma);
+  ASSERT_TRUE(backends->outlier_detection);
+  EXPECT_EQ(backends->outlier_detection->consecutive_failures, 5u);
 }
 
 TEST(ParseConfig, MissingFileNamesTheFile) {
