@@ -23,6 +23,14 @@ std::pair<uint64_t, uint64_t> outcome_totals(const EndpointStats& stats,
   return totals;
 }
 
+// The endpoint's gauges while ejected: 1, and until when (unix ms).
+void mark_ejected(EndpointStats& stats, core::OutlierDetector::Nanos left,
+                  std::chrono::nanoseconds wall_now) {
+  const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(wall_now + left);
+  stats.ejected.store(1, std::memory_order_relaxed);
+  stats.ejected_until_unix_ms.store(until.count(), std::memory_order_relaxed);
+}
+
 }  // namespace
 
 OutlierControl::OutlierControl(asio::io_context& control, std::function<void()> republish)
@@ -55,13 +63,22 @@ void OutlierControl::sync(const Snapshot& snapshot) {
   }
   for (auto& [name, c] : clusters_) {
     if (c.timer && !next.contains(name)) c.timer->cancel();
+    // Whatever is still ejected after this sync is marked again below.
+    for (const auto& stats : c.stats) {
+      stats->ejected.store(0, std::memory_order_relaxed);
+      stats->ejected_until_unix_ms.store(0, std::memory_order_relaxed);
+    }
   }
   clusters_ = std::move(next);
   // Endpoints that left are no longer ejected anywhere.
   Ejections kept;
+  const auto steady = steady_now();
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
   for (auto& [name, c] : clusters_) {
     for (size_t i = 0; i < c.stats.size(); ++i) {
-      if (c.detector.ejected(i)) kept[name].insert(c.stats[i]->address);
+      if (!c.detector.ejected(i)) continue;
+      kept[name].insert(c.stats[i]->address);
+      mark_ejected(*c.stats[i], c.detector.ejected_until(i) - steady, wall);
     }
   }
   ejections_ = std::move(kept);
@@ -115,16 +132,15 @@ void OutlierControl::publish_verdict(const std::string& name, Cluster& c) {
     if (state.ejected) ejected.insert(stats.address);
     if (state.ejected == c.was_ejected[i]) continue;
     c.was_ejected[i] = state.ejected;
-    stats.ejected.store(state.ejected ? 1 : 0, std::memory_order_relaxed);
     if (state.ejected) {
       const auto left = c.detector.ejected_until(i) - steady;
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(wall + left);
-      stats.ejected_until_unix_ms.store(until.count(), std::memory_order_relaxed);
+      mark_ejected(stats, left, wall);
       bump(stats.ejections[static_cast<size_t>(state.reason) - 1]);
       spdlog::warn("cluster {}: endpoint {} ejected ({}, ejection {}), for {} ms", name,
                    stats.address, core::ejection_reason_name(state.reason), state.ejections,
                    std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
     } else {
+      stats.ejected.store(0, std::memory_order_relaxed);
       stats.ejected_until_unix_ms.store(0, std::memory_order_relaxed);
       spdlog::info("cluster {}: endpoint {} is back from ejection", name, stats.address);
     }

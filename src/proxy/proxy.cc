@@ -28,10 +28,17 @@ Proxy::Proxy(config::Config config, std::string config_path)
 
 void Proxy::publish() {
   auto next = std::make_shared<const config::Config>(discovery_.fill(*base_config_));
-  auto snapshot =
-      Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_, &outlier_.ejections());
-  for (auto& w : workers_) w->apply(snapshot);
+  const Ejections used = outlier_.ejections();
+  auto snapshot = Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_, &used);
+  // Outlier detection follows the new clusters and endpoints. If that changes its verdict (a
+  // cluster dropped or changed its outlier_detection), build again: no stale ejection may ship.
+  // The second build shares the first one's stats objects, which the detector now reads.
   outlier_.sync(*snapshot);
+  if (outlier_.ejections() != used) {
+    snapshot =
+        Snapshot::build(next, snapshot.get(), subset_seed_, &rotations_, &outlier_.ejections());
+  }
+  for (auto& w : workers_) w->apply(snapshot);
   config_ = std::move(next);
   snapshot_ = std::move(snapshot);
 }
