@@ -158,10 +158,7 @@ void Proxy::schedule_rotations() {
 void Proxy::rotate(const std::string& cluster, std::chrono::milliseconds every) {
   auto& timer = rotation_timers_.emplace_back(std::make_unique<asio::steady_timer>(control_));
   // +-10%: proxies started together do not all rotate (and reconnect) at the same moment.
-  std::uniform_int_distribution<int64_t> jitter(-every.count() / 10, every.count() / 10);
-  std::random_device seed;
-  std::mt19937_64 random(seed());
-  timer->expires_after(every + std::chrono::milliseconds(jitter(random)));
+  timer->expires_after(core::jittered(every, 0.1, random_));
   timer->async_wait([this, cluster, every, t = timer.get()](asio::error_code ec) {
     if (ec) return;
     const auto it = std::find_if(rotation_timers_.begin(), rotation_timers_.end(),

@@ -13,6 +13,7 @@
 #include "base/expected.h"
 
 #include "config/config.h"
+#include "core/random.h"
 #include "proxy/cluster_discovery.h"
 #include "proxy/outlier_control.h"
 #include "proxy/snapshot.h"
@@ -69,6 +70,7 @@ class Proxy {
   // Rendezvous subsets without a client_id hash on this; drawn once so reloads keep them.
   const uint64_t subset_seed_;
   std::map<std::string, uint64_t> rotations_;  // subset rotation epoch by cluster name
+  core::FastRandom random_{subset_seed_};      // the control thread's timer jitter
   std::vector<std::unique_ptr<asio::steady_timer>> rotation_timers_;
   std::shared_ptr<const config::Config> base_config_;  // as parsed
   std::shared_ptr<const config::Config> config_;       // with discovered endpoints
