@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -20,6 +21,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "check_only_health.h"
 #include "discovery/etcd_registration.h"
 #include "discovery/etcd_url.h"
 #include "duration.h"
@@ -44,6 +46,8 @@ struct Options {
   int fail_code = 14;
   int threads = 0;
   int max_concurrent_streams = 0;
+  std::string health = "watch";  // watch (gRPC's service), check-only, none
+  int ports = 1;                 // listening ports (each prints its own line)
 };
 
 // Durations checked up front so a typo fails at start, not after the server is up.
@@ -120,12 +124,16 @@ int run(const Options& options) {
   env.fail_share = options.fail_share;
   env.fail_code = options.fail_code;
   TestServiceImpl service(env);
-  grpc::EnableDefaultHealthCheckService(true);
+  CheckOnlyHealth check_only;
+  grpc::EnableDefaultHealthCheckService(options.health == "watch");
 
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  std::vector<int> ports(static_cast<size_t>(options.ports), 0);
+  for (int& port : ports) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  }
   builder.RegisterService(&service);
+  if (options.health == "check-only") builder.RegisterService(&check_only);
   builder.SetMaxReceiveMessageSize(-1);
   builder.SetMaxSendMessageSize(-1);
   if (durations->max_age) {
@@ -146,17 +154,21 @@ int run(const Options& options) {
   }
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
+  if (!server || std::find(ports.begin(), ports.end(), 0) != ports.end()) {
     std::cerr << "sluice-testserver: cannot listen on " << options.listen << "\n";
     return 1;
   }
-  const std::string address = host_of(options.listen) + ":" + std::to_string(port);
+  const std::string address = host_of(options.listen) + ":" + std::to_string(ports.front());
   const std::string backend_id = options.id.empty() ? address : options.id;
   env.backend_id.store(&backend_id, std::memory_order_release);
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(sluice::test::v1::TestService::service_full_name(), true);
-  env.health.store(health, std::memory_order_release);
+  grpc::HealthCheckServiceInterface* health = nullptr;
+  if (options.health == "watch") health = server->GetHealthCheckService();
+  if (options.health == "check-only") health = &check_only;
+  if (health != nullptr) {
+    health->SetServingStatus("", true);
+    health->SetServingStatus(sluice::test::v1::TestService::service_full_name(), true);
+    env.health.store(health, std::memory_order_release);
+  }
 
   // Registered before "listening on" is printed, so whoever waits for that line finds the key.
   std::unique_ptr<discovery::EtcdRegistration> registration;
@@ -172,7 +184,9 @@ int run(const Options& options) {
     }
   }
 
-  std::cout << "listening on " << address << std::endl;
+  for (int port : ports)
+    std::cout << "listening on " << host_of(options.listen) << ":" << port << "\n";
+  std::cout << std::flush;
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
@@ -230,6 +244,15 @@ int main(int argc, char** argv) {
   app.add_option("--fail-code", options.fail_code,
                  "gRPC status of the failed calls (14 UNAVAILABLE)")
       ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--health", options.health,
+                 "grpc.health.v1: watch (gRPC's service), check-only (Watch is UNIMPLEMENTED), "
+                 "none")
+      ->check(CLI::IsMember({"watch", "check-only", "none"}))
+      ->capture_default_str();
+  app.add_option("--ports", options.ports,
+                 "listen on this many ports of --listen's host (port 0 each); one line each")
+      ->check(CLI::Range(1, 5000))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   // Logs (the etcd registration's) go to stderr: stdout carries the lines tests read.

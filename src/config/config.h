@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "core/health.h"
 #include "core/outlier_detection.h"
 #include "core/policy_config.h"
 #include "core/subset.h"
@@ -79,6 +80,8 @@ struct Cluster {
   std::optional<Subset> subset;
   // Set: endpoints whose calls fail are ejected for a while (docs/configuration.md).
   std::optional<core::OutlierConfig> outlier_detection;
+  // Set: every endpoint is checked with grpc.health.v1 and unhealthy ones get no calls.
+  std::optional<core::HealthCheckConfig> health_check;
   std::vector<Endpoint> endpoints;
   // Set: endpoints come from discovery (and `endpoints` is empty in the file).
   std::optional<Discovery> discovery;

@@ -481,6 +481,10 @@ class Reader {
           [&](const YAML::Node& v, const std::string& p) {
             return read_outlier(v, p, cluster.outlier_detection.emplace());
           }},
+         {"health_check",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_health_check(v, p, cluster.health_check.emplace());
+          }},
          {"endpoints",
           [&](const YAML::Node& v, const std::string& p) {
             return read_list(v, p, [&](const YAML::Node& item, const std::string& item_path) {
@@ -676,6 +680,66 @@ class Reader {
   }
 
   // A gRPC status by name as gRPC spells it (UNAVAILABLE): one bit in `codes`.
+  // grpc.health.v1 checks (docs/configuration.md, Health checks).
+  MaybeError read_health_check(const YAML::Node& node, const std::string& path,
+                               core::HealthCheckConfig& health) {
+    // Durations are positive; initial_jitter may also be 0 (no jitter).
+    auto time = [this](std::chrono::milliseconds& field, bool zero_ok) {
+      return
+          [this, out = &field, zero_ok](const YAML::Node& v, const std::string& p) -> MaybeError {
+            if (zero_ok && v.IsScalar() &&
+                (v.Scalar() == "0" || v.Scalar() == "0s" || v.Scalar() == "0ms")) {
+              *out = std::chrono::milliseconds(0);
+              return std::nullopt;
+            }
+            auto d = duration(v, p);
+            if (!d) return d.error();
+            *out = *d;
+            return std::nullopt;
+          };
+    };
+    auto threshold = [this](uint32_t& field) {
+      return [this, out = &field](const YAML::Node& v, const std::string& p) {
+        return assign(number(v, p, 1, 1000), *out);
+      };
+    };
+    return read_mapping(
+        node, path,
+        {{"service", [&](const YAML::Node& v,
+                         const std::string& p) { return assign(scalar(v, p), health.service); }},
+         {"interval", time(health.interval, false)},
+         {"timeout", time(health.timeout, false)},
+         {"no_traffic_interval", time(health.no_traffic_interval, false)},
+         {"initial_jitter", time(health.initial_jitter, true)},
+         {"unhealthy_threshold", threshold(health.unhealthy_threshold)},
+         {"healthy_threshold", threshold(health.healthy_threshold)},
+         {"initial_state",
+          [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            auto text = scalar(v, p);
+            if (!text) return text.error();
+            if (*text == "unknown" || *text == "healthy") {
+              health.initial_state =
+                  *text == "healthy" ? core::Health::kHealthy : core::Health::kUnknown;
+              return std::nullopt;
+            }
+            return error_at(v, p, "must be unknown or healthy, got " + quoted(*text));
+          }},
+         {"panic_threshold", [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            // 50 or "50%".
+            auto text = scalar(v, p);
+            if (!text) return text.error();
+            std::string digits = *text;
+            if (!digits.empty() && digits.back() == '%') digits.pop_back();
+            auto value = parse_uint(digits);
+            if (!value || *value > 100) {
+              return error_at(
+                  v, p, "must be a percentage from 0 to 100 (50 or 50%), got " + quoted(*text));
+            }
+            health.panic_threshold = static_cast<uint32_t>(*value);
+            return std::nullopt;
+          }}});
+  }
+
   MaybeError read_status_code(const YAML::Node& node, const std::string& path, uint32_t& codes) {
     auto text = scalar(node, path);
     if (!text) return text.error();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/prometheus.h"
+#include "health/health_probe.h"
 
 namespace sluice::proxy {
 namespace {
@@ -186,6 +187,37 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
       }
     }
   }
+  w.family("sluice_endpoint_healthy", "gauge",
+           "1 while the endpoint passes its health checks (clusters with health_check).");
+  for (const auto& c : snapshot.clusters) {
+    if (!c.config.health_check) continue;
+    for (const auto& e : c.stats->endpoints) {
+      const bool healthy = read(e->health) == static_cast<int64_t>(core::Health::kHealthy);
+      w.sample("sluice_endpoint_healthy", {{"cluster", c.stats->name}, {"endpoint", e->address}},
+               healthy ? 1 : 0);
+    }
+  }
+  w.family("sluice_health_checks_total", "counter",
+           "grpc.health.v1 checks by result (passed, failed, timeout, error).");
+  for (const auto& c : snapshot.clusters) {
+    if (!c.config.health_check) continue;
+    for (const auto& e : c.stats->endpoints) {
+      for (size_t r = 0; r < e->health_checks.size(); ++r) {
+        const auto result = health::outcome_name(static_cast<health::CheckResult::Outcome>(r));
+        w.sample(
+            "sluice_health_checks_total",
+            {{"cluster", c.stats->name}, {"endpoint", e->address}, {"result", std::string(result)}},
+            read(e->health_checks[r]));
+      }
+    }
+  }
+  w.family("sluice_cluster_panic", "gauge",
+           "1 while too few of the cluster's endpoints are healthy and all of them get calls.");
+  for (const auto& c : snapshot.clusters) {
+    if (c.config.health_check) {
+      w.sample("sluice_cluster_panic", {{"cluster", c.stats->name}}, c.panic ? 1 : 0);
+    }
+  }
   w.family("sluice_subset_rotation", "gauge",
            "Rotation epoch of a cluster's subset (grows by one per rotate_every).");
   for (const auto& c : snapshot.clusters) {
@@ -221,6 +253,31 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
   return w.take();
 }
 
+namespace {
+
+// An endpoint's health and its last check, for /clusters.
+nlohmann::json health_of(const EndpointStats& e) {
+  nlohmann::json out = {
+      {"state", std::string(core::health_name(static_cast<core::Health>(read(e.health))))}};
+  const int64_t outcome = read(e.last_check_outcome);
+  if (outcome >= 0) {
+    out["last_check"] = {
+        {"result",
+         std::string(health::outcome_name(static_cast<health::CheckResult::Outcome>(outcome)))},
+        {"detail", e.last_check_detail},
+        {"unix_ms", read(e.last_check_unix_ms)}};
+  }
+  nlohmann::json checks = nlohmann::json::object();
+  for (size_t r = 0; r < e.health_checks.size(); ++r) {
+    checks[std::string(health::outcome_name(static_cast<health::CheckResult::Outcome>(r)))] =
+        read(e.health_checks[r]);
+  }
+  out["checks"] = checks;
+  return out;
+}
+
+}  // namespace
+
 std::string render_clusters(const Snapshot& snapshot,
                             const std::map<std::string, DiscoveryStatus>& discovery) {
   nlohmann::json clusters = nlohmann::json::array();
@@ -228,7 +285,8 @@ std::string render_clusters(const Snapshot& snapshot,
     auto d = discovery.find(c.config.name);
     const std::string source = d == discovery.end() ? "static" : d->second.source;
     nlohmann::json endpoints = nlohmann::json::array();
-    for (const auto& e : c.stats->endpoints) {
+    for (size_t i = 0; i < c.stats->endpoints.size(); ++i) {
+      const auto& e = c.stats->endpoints[i];
       nlohmann::json by_status = nlohmann::json::object();
       uint64_t total = 0;
       for (int s = 0; s < wire::kStatusCodeCount; ++s) {
@@ -245,11 +303,14 @@ std::string render_clusters(const Snapshot& snapshot,
                            {"connect_failures", read(e->connect_failures)},
                            {"ejected", read(e->ejected) != 0},
                            {"ejected_until_unix_ms", read(e->ejected_until_unix_ms)},
-                           {"ejections", ejections_of(*e)}});
+                           {"ejections", ejections_of(*e)},
+                           {"eligible", c.eligible.empty() || c.eligible[i]}});
+      if (c.config.health_check) endpoints.back()["health"] = health_of(*e);
     }
     nlohmann::json cluster = {{"name", c.config.name},
                               {"policy", std::string(core::policy_name(c.config.policy.kind))},
                               {"endpoints", endpoints}};
+    if (c.config.health_check) cluster["panic"] = c.panic;
     if (d != discovery.end()) {
       cluster["discovery"] = {{"source", d->second.source},
                               {"last_update_unix_ms", d->second.last_update_ms},

@@ -21,19 +21,17 @@ namespace {
 
 // Sets the state's picker over its eligible endpoints (see ClusterState::eligible).
 void make_eligible_picker(ClusterState& state, const ClusterSnapshot& cs, core::Random& random) {
-  const auto& ejected = cs.ejected;
-  const bool any = std::find(ejected.begin(), ejected.end(), true) != ejected.end();
-  const bool all = std::find(ejected.begin(), ejected.end(), false) == ejected.end();
-  if (!any || all) {
+  const auto& eligible = cs.eligible;
+  if (eligible.empty()) {
     state.picker = core::make_picker(cs.config.policy, cs.endpoints, state.loads, random);
     return;
   }
   auto set = std::make_shared<core::EndpointSet>();
   set->version = cs.endpoints->version;
   core::LoadTable loads;
-  state.picker_index.assign(ejected.size(), SIZE_MAX);
-  for (size_t i = 0; i < ejected.size(); ++i) {
-    if (ejected[i]) continue;
+  state.picker_index.assign(eligible.size(), SIZE_MAX);
+  for (size_t i = 0; i < eligible.size(); ++i) {
+    if (!eligible[i]) continue;
     state.picker_index[i] = state.eligible.size();
     state.eligible.push_back(i);
     set->endpoints.push_back(cs.endpoints->endpoints[i]);

@@ -25,10 +25,9 @@ struct ClusterState {
   // This worker's load state by endpoint index (in-flight, round-trip estimate), fed by the
   // calls' trackers and read by the picker. Kept, like pools, for endpoints that stay.
   core::LoadTable loads;
-  // The picker balances over the eligible endpoints only (not ejected by outlier detection;
-  // all of them when every one is ejected: better a sick endpoint than none). Picker index ->
-  // endpoint index, and back (SIZE_MAX: not eligible). Both empty when every endpoint is
-  // eligible: the indices then agree.
+  // The picker balances over the eligible endpoints only (ClusterSnapshot::eligible: healthy
+  // and not ejected, within the panic threshold). Picker index -> endpoint index, and back
+  // (SIZE_MAX: not eligible). Both empty when every endpoint is eligible: the indices agree.
   std::vector<size_t> eligible;
   std::vector<size_t> picker_index;
 

@@ -22,25 +22,61 @@ Proxy::Proxy(config::Config config, std::string config_path)
       subset_seed_(std::random_device{}()),
       base_config_(std::make_shared<const config::Config>(std::move(config))),
       config_(base_config_),
-      snapshot_(Snapshot::build(config_, nullptr, subset_seed_, &rotations_)),
+      snapshot_(Snapshot::build(config_, nullptr, {subset_seed_, &rotations_})),
       discovery_(control_, [this] { publish(); }),
-      outlier_(control_, [this] { publish(); }) {}
+      outlier_(control_, [this] { publish(); }),
+      health_(
+          control_, [this] { publish(); }, subset_seed_ ^ 0x6865616c7468ull) {}
 
 void Proxy::publish() {
   auto next = std::make_shared<const config::Config>(discovery_.fill(*base_config_));
   const Ejections used = outlier_.ejections();
-  auto snapshot = Snapshot::build(next, snapshot_.get(), subset_seed_, &rotations_, &used);
-  // Outlier detection follows the new clusters and endpoints. If that changes its verdict (a
-  // cluster dropped or changed its outlier_detection), build again: no stale ejection may ship.
-  // The second build shares the first one's stats objects, which the detector now reads.
+  auto snapshot = Snapshot::build(next, snapshot_.get(),
+                                  {subset_seed_, &rotations_, &used, &health_.verdicts()});
+  // Outlier detection and health checks follow the new clusters and endpoints. If that changes
+  // a verdict (a cluster dropped or changed its outlier_detection or health_check), build
+  // again: no stale ejection or health may ship. The second build shares the first one's stats
+  // objects, which the detector and the probes now use.
   outlier_.sync(*snapshot);
-  if (outlier_.ejections() != used) {
+  const bool health_changed = health_.sync(*snapshot);
+  if (outlier_.ejections() != used || health_changed) {
     snapshot =
-        Snapshot::build(next, snapshot.get(), subset_seed_, &rotations_, &outlier_.ejections());
+        Snapshot::build(next, snapshot.get(),
+                        {subset_seed_, &rotations_, &outlier_.ejections(), &health_.verdicts()});
   }
+  log_panic_changes(*snapshot);
   for (auto& w : workers_) w->apply(snapshot);
   config_ = std::move(next);
   snapshot_ = std::move(snapshot);
+}
+
+void Proxy::log_panic_changes(const Snapshot& after) {
+  std::set<std::string> now;
+  for (const auto& c : after.clusters) {
+    const std::string& name = c.config.name;
+    if (!c.panic) {
+      if (panicking_.contains(name)) {
+        spdlog::info("cluster {}: out of panic, unhealthy endpoints get no calls", name);
+      }
+      continue;
+    }
+    now.insert(name);
+    if (panicking_.contains(name)) continue;
+    size_t healthy = 0, unknown = 0;
+    for (const auto& e : c.stats->endpoints) {
+      const auto h = static_cast<core::Health>(read(e->health));
+      healthy += h == core::Health::kHealthy ? 1 : 0;
+      unknown += h == core::Health::kUnknown ? 1 : 0;
+    }
+    // Before the first checks answer (start, a new cluster) this is expected: info only.
+    const bool only_unchecked = healthy + unknown == c.stats->endpoints.size();
+    spdlog::log(only_unchecked ? spdlog::level::info : spdlog::level::warn,
+                "cluster {}: fewer than {}% of its endpoints are healthy ({} healthy, {} not "
+                "checked yet, of {}); balancing over all of them (panic)",
+                name, c.config.health_check->panic_threshold, healthy, unknown,
+                c.stats->endpoints.size());
+  }
+  panicking_ = std::move(now);
 }
 
 Proxy::~Proxy() {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "config/config.h"
 #include "core/random.h"
 #include "proxy/cluster_discovery.h"
+#include "proxy/health_control.h"
 #include "proxy/outlier_control.h"
 #include "proxy/snapshot.h"
 #include "proxy/stats.h"
@@ -44,6 +46,8 @@ class Proxy {
   // Builds the snapshot of the current config plus the discovered endpoints and hands it to
   // every worker.
   void publish();
+  // A line when a cluster enters or leaves panic (too few healthy endpoints).
+  void log_panic_changes(const Snapshot& after);
 
   // Listeners a reload adds (sockets already bound, one per worker) and removes (by name).
   struct NewListener {
@@ -79,6 +83,8 @@ class Proxy {
   std::vector<std::unique_ptr<Worker>> workers_;
   ClusterDiscovery discovery_;
   OutlierControl outlier_;
+  HealthControl health_;
+  std::set<std::string> panicking_;  // clusters in panic, as last logged
 };
 
 }  // namespace sluice::proxy

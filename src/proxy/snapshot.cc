@@ -1,5 +1,6 @@
 #include "proxy/snapshot.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/subset.h"
@@ -55,12 +56,48 @@ config::Cluster with_subset(const config::Cluster& c, uint64_t seed,
   return out;
 }
 
+// Who may get calls: the health verdicts (absent = initial_state), ejections, panic threshold.
+core::Eligibility eligibility(const config::Cluster& c, const core::EndpointSet& set,
+                              const BalancingState& state) {
+  std::vector<bool> ejected;
+  if (state.ejections) {
+    auto it = state.ejections->find(c.name);
+    if (it != state.ejections->end() && !it->second.empty()) {
+      for (const auto& e : set.endpoints) ejected.push_back(it->second.contains(e.address));
+    }
+  }
+  std::vector<bool> healthy;
+  if (c.health_check) {
+    const std::unordered_map<std::string, core::Health>* verdicts = nullptr;
+    if (state.health) {
+      auto it = state.health->find(c.name);
+      if (it != state.health->end()) verdicts = &it->second;
+    }
+    for (const auto& e : set.endpoints) {
+      core::Health h = c.health_check->initial_state;
+      if (verdicts) {
+        auto found = verdicts->find(e.address);
+        if (found != verdicts->end()) h = found->second;
+      }
+      healthy.push_back(h == core::Health::kHealthy);
+    }
+  }
+  core::Eligibility out =
+      core::choose_eligible(healthy, ejected, c.health_check ? c.health_check->panic_threshold : 0);
+  // Every endpoint eligible: say so with an empty mask (the workers' fast path).
+  if (std::find(out.eligible.begin(), out.eligible.end(), false) == out.eligible.end()) {
+    out.eligible.clear();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
-                                                const Snapshot* previous, uint64_t subset_seed,
-                                                const std::map<std::string, uint64_t>* rotations,
-                                                const Ejections* ejections) {
+                                                const Snapshot* previous,
+                                                const BalancingState& state) {
+  const uint64_t subset_seed = state.subset_seed;
+  const auto* rotations = state.rotations;
   std::vector<std::string> names;
   for (const auto& c : config->clusters) names.push_back(c.name);
   auto snap =
@@ -84,19 +121,14 @@ std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Co
       set->endpoints.push_back({address, e.weight});
       stats->endpoints.push_back(reuse_or_new(old_endpoints, address));
     }
-    std::vector<bool> ejected;
-    if (ejections) {
-      auto it = ejections->find(c.name);
-      if (it != ejections->end() && !it->second.empty()) {
-        for (const auto& e : set->endpoints) ejected.push_back(it->second.contains(e.address));
-      }
-    }
+    core::Eligibility eligible = eligibility(c, *set, state);
     uint64_t rotation = 0;
     if (rotations) {
       auto it = rotations->find(c.name);
       if (it != rotations->end()) rotation = it->second;
     }
-    snap->clusters.push_back({c, std::move(set), std::move(stats), std::move(ejected), rotation});
+    snap->clusters.push_back({c, std::move(set), std::move(stats), std::move(eligible.eligible),
+                              eligible.panic, rotation});
   }
   const auto& h = config->http2;
   http2::SessionSettings& down = snap->downstream_settings;

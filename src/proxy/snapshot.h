@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -20,13 +21,25 @@ struct ClusterSnapshot {
   config::Cluster config;
   core::EndpointSetPtr endpoints;
   std::shared_ptr<ClusterStats> stats;  // endpoints[i] <-> stats->endpoints[i]
-  // By endpoint index: taken out of balancing by outlier detection (empty: none is).
-  std::vector<bool> ejected;
+  // By endpoint index: what the pickers may use (empty: every endpoint), from health checks,
+  // outlier ejections and the panic threshold (core::choose_eligible).
+  std::vector<bool> eligible;
+  bool panic = false;            // too few healthy endpoints: health is ignored
   uint64_t subset_rotation = 0;  // the subset's rotation epoch (subset.rotate_every)
 };
 
 // Ejected endpoint addresses by cluster name (the outlier detector's current verdict).
 using Ejections = std::map<std::string, std::set<std::string>>;
+// Health by cluster name, then endpoint address (absent: the cluster's initial_state).
+using HealthVerdicts = std::map<std::string, std::unordered_map<std::string, core::Health>>;
+
+// What the control thread decided beyond the config, for Snapshot::build (each may be null).
+struct BalancingState {
+  uint64_t subset_seed = 0;  // rendezvous subsets without a client_id hash on this
+  const std::map<std::string, uint64_t>* rotations = nullptr;  // subset epochs by cluster
+  const Ejections* ejections = nullptr;
+  const HealthVerdicts* health = nullptr;
+};
 
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
@@ -36,14 +49,11 @@ struct Snapshot {
   http2::SessionSettings upstream_settings;
 
   // `previous` (may be null) lends its stats objects to clusters and endpoints that stay.
-  // Clusters with a `subset` keep only their subset's endpoints: `subset_seed` is this
-  // process's rendezvous seed when the config gives no client_id; `rotations` (if given)
-  // holds each such cluster's rotation epoch by name.
-  // `ejections` (if given) marks endpoints outlier detection took out.
-  static std::shared_ptr<const Snapshot> build(
-      std::shared_ptr<const config::Config> config, const Snapshot* previous = nullptr,
-      uint64_t subset_seed = 0, const std::map<std::string, uint64_t>* rotations = nullptr,
-      const Ejections* ejections = nullptr);
+  // Clusters with a `subset` keep only their subset's endpoints (state.subset_seed,
+  // state.rotations); state.ejections and state.health decide which endpoints are eligible.
+  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
+                                               const Snapshot* previous = nullptr,
+                                               const BalancingState& state = {});
 };
 
 }  // namespace sluice::proxy

@@ -41,6 +41,14 @@ struct EndpointStats {
   Gauge ejected{0};
   std::array<Counter, 3> ejections{};
   Gauge ejected_until_unix_ms{0};
+  // Active health checks (written by the control thread): core::Health, checks by outcome
+  // (health::CheckResult::Outcome order), and the last one's outcome and time. The detail is
+  // read and written on the control thread only (admin pages render there).
+  Gauge health{0};
+  std::array<Counter, 4> health_checks{};
+  Gauge last_check_outcome{-1};
+  Gauge last_check_unix_ms{0};
+  std::string last_check_detail;
 };
 
 struct ClusterStats {

@@ -201,6 +201,49 @@ clusters: [{name: a, outlier_detection: {}, endpoints: [127.0.0.1:1]}]
   EXPECT_EQ(*plain.clusters[0].outlier_detection, core::OutlierConfig{});
 }
 
+TEST(ParseConfig, HealthCheck) {
+  const Config config = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check:
+      service: pkg.Svc
+      interval: 2s
+      timeout: 300ms
+      unhealthy_threshold: 3
+      healthy_threshold: 2
+      initial_jitter: 0
+      no_traffic_interval: 1m
+      initial_state: healthy
+      panic_threshold: 30%
+    endpoints: [127.0.0.1:1]
+)");
+  const auto& h = config.clusters.at(0).health_check;
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->service, "pkg.Svc");
+  EXPECT_EQ(h->interval, std::chrono::seconds(2));
+  EXPECT_EQ(h->timeout, std::chrono::milliseconds(300));
+  EXPECT_EQ(h->unhealthy_threshold, 3u);
+  EXPECT_EQ(h->healthy_threshold, 2u);
+  EXPECT_EQ(h->initial_jitter, std::chrono::milliseconds(0));
+  EXPECT_EQ(h->no_traffic_interval, std::chrono::minutes(1));
+  EXPECT_EQ(h->initial_state, core::Health::kHealthy);
+  EXPECT_EQ(h->panic_threshold, 30u);
+  const Config plain = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: a, health_check: {panic_threshold: 0}, endpoints: [127.0.0.1:1]}]
+)");
+  core::HealthCheckConfig defaults;
+  defaults.panic_threshold = 0;
+  EXPECT_EQ(*plain.clusters[0].health_check, defaults);
+  EXPECT_FALSE(parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: a, endpoints: [127.0.0.1:1]}]
+)")
+                   .clusters[0]
+                   .health_check);
+}
+
 TEST(ParseConfig, EmptySectionsMeanDefaults) {
   const Config config = parse_ok(R"(
 admin:

@@ -337,6 +337,52 @@ clusters:
                "must be between 0 and 100, got 101");
 }
 
+TEST(Validation, HealthCheckFieldsNameWhatIsWrong) {
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check: {initial_state: sick}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 35, "clusters[0].health_check.initial_state",
+               "must be unknown or healthy, got \"sick\"");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check: {panic_threshold: 120%}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 37, "clusters[0].health_check.panic_threshold",
+               "must be a percentage from 0 to 100 (50 or 50%), got \"120%\"");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check: {interval: 0s}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 30, "clusters[0].health_check.interval", "duration must be positive, got \"0s\"");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check: {unhealthy_threshold: 0}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 41, "clusters[0].health_check.unhealthy_threshold",
+               "must be between 1 and 1000, got 0");
+  expect_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters:
+  - name: a
+    health_check: {intervall: 1s}
+    endpoints: [127.0.0.1:1]
+)",
+               4, 20, "clusters[0].health_check.intervall", "interval");
+}
+
 TEST(Validation, SubsetClientIdFromAnUnsetVariableIsAnError) {
   unsetenv("SLUICE_TEST_NO_SUCH_VAR");
   expect_error(R"(
