@@ -6,7 +6,8 @@
 of them, waits until every endpoint is healthy (sluice: sluice_endpoint_healthy; haproxy: its
 stats socket says UP), then measures the proxy's CPU time (user + sys) over SECONDS and its RSS:
   sluice off:    no health_check (the idle baseline);
-  sluice watch:  health_check {interval: INTERVAL}, grpc.health.v1 Watch (one stream each);
+  sluice watch:  health_check {interval: INTERVAL, no_traffic_interval: INTERVAL} (no calls
+                 flow, so the no-traffic interval would apply), Watch (one stream each);
   sluice check:  the same against --health check-only backends (a Check per endpoint per interval);
   haproxy tcp:   `check inter INTERVAL` (a TCP connect per endpoint per interval: HAProxy has no
                  gRPC health check; it is the cheapest active check a peer does).
@@ -109,8 +110,9 @@ def free_port():
 
 
 def sluice_row(work, row, addresses):
-    health = "" if row == "off" else \
-        f"    health_check: {{interval: {INTERVAL_MS}ms, initial_jitter: {INTERVAL_MS}ms}}\n"
+    health = "" if row == "off" else (
+        f"    health_check: {{interval: {INTERVAL_MS}ms, initial_jitter: {INTERVAL_MS}ms, "
+        f"no_traffic_interval: {INTERVAL_MS}ms}}\n")
     path = os.path.join(work, f"sluice-{row}.yaml")
     with open(path, "w") as f:
         f.write("workers: 1\nadmin: {address: 127.0.0.1:0}\nlisteners:\n"
