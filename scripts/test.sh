@@ -92,6 +92,8 @@ phase demo demo env DEMO_SECONDS=12 timeout --kill-after=10 120 scripts/demo.py 
 phase asan-build asan-build build asan || exit 1
 # The soak's half million calls ran in the release phase; under ASan (4x slower) 100k calls
 # over the same single connections still check every path, in a quarter of the time.
+# Two at a time (the asan test preset), as release runs four: tests that time things are
+# RUN_SERIAL either way.
 asan_tests() { SLUICE_SOAK_CALLS=100000 run_tests asan 1200; }
 phase asan-test asan-test asan_tests
 # The tsan preset runs only tests labelled tsan, so build only those (sluice_tsan_tests).
