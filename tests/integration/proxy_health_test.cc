@@ -203,6 +203,41 @@ TEST(ProxyHealth, ANewEndpointGetsCallsOnlyOnceItsFirstCheckPasses) {
             0);
 }
 
+TEST(ProxyHealth, AnIdleClusterIsCheckedAtTheNoTrafficIntervalAndAtOnceWhenCallsResume) {
+  // Check mode (no Watch to push the change): after the first checks, an idle cluster waits
+  // no_traffic_interval (1 h) between checks, so a flip to NOT_SERVING goes unseen; the first
+  // calls make every endpoint be checked at once.
+  auto backends = start_backends(2, {"--health", "check-only"});
+  ASSERT_EQ(backends.size(), 2u);
+  auto proxy = SluiceProcess::start(config(
+      pointers(backends),
+      "{interval: 200ms, unhealthy_threshold: 1, initial_jitter: 0, no_traffic_interval: 1h}"));
+  ASSERT_TRUE(proxy) << proxy.error();
+  ASSERT_TRUE(wait_until([&] { return all_healthy(*proxy, backends); }));
+  const std::string checks = "sluice_health_checks_total{cluster=\"backends\",endpoint=\"" +
+                             backends[0].address() + "\",result=\"passed\"}";
+  // The cluster counts as busy for its first interval: let that pass, then count.
+  ASSERT_TRUE(wait_until([&] { return proxy->metric(checks) >= 2; }));
+  const auto second = Clock::now();  // at most one more check may still come (timer order)
+  ASSERT_TRUE(wait_until([&] { return Clock::now() > second + 600ms; }, 2000ms));
+  const long settled = proxy->metric(checks);
+  ASSERT_TRUE(backends[0].set_health("", false));
+  const auto flipped = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return Clock::now() > flipped + 1500ms; }, 3000ms));
+  EXPECT_EQ(healthy_metric(*proxy, backends[0]), 1) << "checked while idle";
+  EXPECT_EQ(proxy->metric(checks), settled);
+  RecordingLoad load(make_channel(proxy->address()), 2, 1);
+  const auto busy = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return healthy_metric(*proxy, backends[0]) == 0; }, 3000ms))
+      << "calls resumed but the endpoint was not checked";
+  std::printf(
+      "unhealthy %lld ms after calls resumed\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - busy).count()));
+  load.stop();
+  EXPECT_TRUE(load.failures().empty());
+}
+
 TEST(ProxyHealth, ARemovedEndpointStopsBeingChecked) {
   auto backends = start_backends(2);
   ASSERT_EQ(backends.size(), 2u);
