@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "integration/clusters_page.h"
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
 #include "integration/wait_until.h"
@@ -77,17 +78,6 @@ int established_to(uint16_t port) {
     if (std::string(remote).ends_with(want) && std::string(state) == "01") ++n;
   }
   return n;
-}
-
-// The proxy's /clusters entry of one endpoint.
-nlohmann::json endpoint_view(const SluiceProcess& proxy, const std::string& address) {
-  auto page = proxy.admin_get("/clusters");
-  if (!page) return {};
-  const nlohmann::json json = nlohmann::json::parse(*page);
-  for (const auto& e : json["clusters"][0]["endpoints"]) {
-    if (e["address"] == address) return e;
-  }
-  return {};
 }
 
 // Three backends under load; backend 0 turns NOT_SERVING for 3 s, then SERVING again. It

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "integration/clusters_page.h"
 #include "integration/load_process.h"
 #include "integration/sluice_process.h"
 #include "support/test_server.h"
@@ -37,17 +38,6 @@ std::string config(const std::vector<TestServer>& backends, const std::string& o
     << "    endpoints:\n";
   for (const auto& b : backends) y << "      - " << b.address() << "\n";
   return y.str();
-}
-
-// The proxy's /clusters entry of one endpoint.
-nlohmann::json endpoint_view(const SluiceProcess& proxy, const std::string& address) {
-  auto page = proxy.admin_get("/clusters");
-  if (!page) return {};
-  const nlohmann::json json = nlohmann::json::parse(*page);
-  for (const auto& e : json["clusters"][0]["endpoints"]) {
-    if (e["address"] == address) return e;
-  }
-  return {};
 }
 
 long ejected_now(const SluiceProcess& proxy, const std::vector<TestServer>& backends) {
