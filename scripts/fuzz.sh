@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (preset "fuzz", clang) and runs each for SECONDS (default 20)
-# over a scratch copy of its seed corpus tests/fuzz/corpus/<target>/. Fails if any target
-# finds a crash, leak, sanitizer report or timeout; the reproducer lands in build/fuzz/artifacts/.
+# over a scratch copy of its seed corpus tests/fuzz/corpus/<target>/, FUZZ_JOBS (default: one
+# per core) targets at a time. Fails if any target finds a crash, leak, sanitizer report or
+# timeout; the reproducer lands in build/fuzz/artifacts/.
 #   scripts/fuzz.sh [SECONDS]
 # SLUICE_BUILD_LOCK (default /tmp/sluice-build.lock): builds are serialized on this file.
 set -euo pipefail
@@ -32,35 +33,51 @@ run_target() {  # BIN CORPUS LOG
     -artifact_prefix="$artifacts/$(basename "$1")-" "$2" >"$3" 2>&1
 }
 
-failed=()
-for bin in "${targets[@]}"; do
+# One target, start to verdict: its report goes to $scratch/NAME.report, its exit status to
+# $scratch/NAME.status (targets run side by side, so nothing is printed here).
+fuzz_one() {  # BIN
+  local bin="$1" name status=0
   name="$(basename "$bin")"
-  corpus="$scratch/$name"
-  log="$scratch/$name.log"
+  local corpus="$scratch/$name" log="$scratch/$name.log" report="$scratch/$name.report"
   mkdir -p "$corpus"
   if [[ -d "tests/fuzz/corpus/$name" ]]; then
     cp -r "tests/fuzz/corpus/$name/." "$corpus/"
   else
-    echo "fuzz: warning: no seed corpus tests/fuzz/corpus/$name" >&2
+    echo "fuzz: warning: no seed corpus tests/fuzz/corpus/$name" >"$report"
   fi
-  echo "== $name: ${seconds}s"
-  status=0
+  echo "== $name: ${seconds}s" >>"$report"
   run_target "$bin" "$corpus" "$log" || status=$?
   if ((status != 0)) && grep -q "LeakSanitizer has encountered a fatal error" "$log"; then
     # LeakSanitizer cannot work where ptrace is denied (some containers): fuzz without it.
-    echo "fuzz: LeakSanitizer unavailable here; rerunning $name with detect_leaks=0" >&2
+    echo "fuzz: LeakSanitizer unavailable here; rerunning $name with detect_leaks=0" >>"$report"
     status=0
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
       run_target "$bin" "$corpus" "$log" || status=$?
   fi
   if ((status == 0)); then
-    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' "$log" | tr -s ' \n' ' '
-    echo
+    { grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units)' "$log" | tr -s ' \n' ' '
+      echo; } >>"$report"
   else
-    echo "fuzz: $name FAILED (exit $status); last lines of its log:" >&2
-    tail -n 40 "$log" >&2
-    failed+=("$name")
+    { echo "fuzz: $name FAILED (exit $status); last lines of its log:"
+      tail -n 40 "$log"; } >>"$report"
   fi
+  echo "$status" >"$scratch/$name.status"
+}
+
+# libFuzzer runs one process per target: FUZZ_JOBS (default: one per core) targets at a time
+# keep every core busy for the same fuzzing time per target.
+max_jobs="${FUZZ_JOBS:-$(nproc)}"
+for bin in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= max_jobs)); do wait -n || true; done
+  fuzz_one "$bin" &
+done
+wait
+
+failed=()
+for bin in "${targets[@]}"; do
+  name="$(basename "$bin")"
+  cat "$scratch/$name.report"
+  [[ "$(cat "$scratch/$name.status" 2>/dev/null)" == 0 ]] || failed+=("$name")
 done
 
 if ((${#failed[@]} > 0)); then

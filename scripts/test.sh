@@ -104,11 +104,16 @@ phase tsan-test tsan-test run_tests tsan 900
 phase tsan-proxy-build tsan-proxy-build locked cmake --build --preset tsan -j2 \
   --target sluice sluice-load || exit 1
 # The soak runs 100k calls here instead of 500k: TSan slows the proxy several times over.
-phase tsan-proxy tsan-proxy env SLUICE_TEST_SLUICE_BIN="$PWD/build/tsan/bin/sluice" \
-  SLUICE_SOAK_CALLS=100000 \
-  SLUICE_TEST_SLUICE_TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
-  timeout --kill-after=30 900 build/release/bin/test_proxy \
-  --gtest_filter='-ProxyDeadlineTest.*:ProxyBackpressure.*'
+# ctest runs them (label proxy = test_proxy) two at a time, the RUN_SERIAL ones alone; the
+# deadline and backpressure tests time the proxy to the millisecond, which TSan cannot keep.
+tsan_proxy_tests() {
+  SLUICE_TEST_SLUICE_BIN="$PWD/build/tsan/bin/sluice" SLUICE_SOAK_CALLS=100000 \
+    SLUICE_TEST_SLUICE_TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
+    timeout --kill-after=30 900 ctest --test-dir build/release -L proxy \
+    -E '^(ProxyDeadlineTest|ProxyBackpressure)[.]' -j2 --timeout 600 --output-on-failure \
+    --no-tests=error
+}
+phase tsan-proxy tsan-proxy tsan_proxy_tests
 # sluice-load's threads too: its integration tests against a TSan build of it.
 phase tsan-load tsan-load env SLUICE_TEST_LOAD_BIN="$PWD/build/tsan/bin/sluice-load" \
   TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \

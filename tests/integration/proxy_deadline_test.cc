@@ -107,7 +107,13 @@ TEST_F(ProxyDeadlineTest, DeadlineBetweenStreamedMessagesEndsWithTrailers) {
   EXPECT_EQ(r->rst_code, 0xffffffffu) << "the stream was reset";
   EXPECT_FALSE(r->first_headers_end_stream);
   EXPECT_EQ(r->header("grpc-status"), "4") << r->header("grpc-message");
-  EXPECT_NE(r->header("grpc-message").find("deadline exceeded"), std::string::npos);
+  // The proxy's timer ("deadline exceeded after") or the backend's, set from the grpc-timeout
+  // the proxy forwarded ("Deadline Exceeded"): both fire at the same instant, so either may win
+  // (under ASan the backend's often does). Either way the client gets trailers, not a reset.
+  const std::string message = r->header("grpc-message");
+  EXPECT_TRUE(message.find("deadline exceeded after") != std::string::npos ||
+              message == "Deadline Exceeded")
+      << message;
   EXPECT_FALSE(r->body.empty()) << "messages before the deadline came through";
   EXPECT_GE(elapsed, 300ms);
   EXPECT_LT(elapsed, 1s);

@@ -10,9 +10,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
@@ -102,6 +105,67 @@ TEST_F(ReloadTest, ClustersChangeUnderLoadWithoutAFailedCall) {
   EXPECT_GT(ok_calls(*proxy_, backends_[1]), b_ok_before);
   EXPECT_EQ(ok_calls(*proxy_, backends_[1]), static_cast<long>(b_stats->calls_total()));
   EXPECT_EQ(ok_calls(*proxy_, backends_[1]), load.counts()["b"]);
+}
+
+// A reload soak: 300 reloads, every one changing the endpoint set and the policy, half by
+// SIGHUP and half by POST /reload, while 8 callers keep calls going without a pause. Not one
+// call may fail, every reload must apply, and the proxy must not grow with the reloads.
+TEST_F(ReloadTest, ThreeHundredReloadsUnderLoadLoseNoCallAndLeakNothing) {
+  auto c = TestServer::start("c");
+  ASSERT_TRUE(c) << c.error();
+  const std::string a = backends_[0].address(), b = backends_[1].address(), cc = c->address();
+  const std::vector<std::vector<std::string>> sets = {{a, b}, {b, cc}, {a, cc}, {a, b, cc}, {cc}};
+  const char* policies[] = {"round_robin", "least_request", "peak_ewma", "random",
+                            "{name: ring_hash, hash_header: x-user-id}"};
+  RecordingLoad load(channel_, 8, 0);
+  ASSERT_TRUE(wait_until([&] { return load.succeeded() > 100; }));
+  constexpr int kReloads = 300;
+  [[maybe_unused]] long rss_after_warmup = 0;
+  for (int i = 1; i <= kReloads; ++i) {
+    std::string yaml = SluiceProcess::simple_config(sets[i % sets.size()]);
+    const std::string anchor = "    connect_timeout: 1s\n";
+    yaml.replace(yaml.find(anchor), anchor.size(),
+                 anchor + "    policy: " + policies[(i / sets.size()) % 5] + "\n");
+    proxy_->rewrite_config(yaml);
+    const size_t calls_before = load.succeeded();
+    if (i % 2 == 0) {
+      ASSERT_TRUE(proxy_->process().send_signal(SIGHUP));
+    } else {
+      auto [status, body] = proxy_->admin_request("POST", "/reload");
+      ASSERT_EQ(status, 200) << body;
+    }
+    ASSERT_TRUE(wait_until([&] {
+      return proxy_->metric("sluice_config_reloads_total{result=\"ok\"}") == i;
+    })) << "reload "
+        << i << " was not applied";
+    // Calls go on between reloads (so the reloads really land under load).
+    ASSERT_TRUE(wait_until([&] { return load.succeeded() >= calls_before + 20; })) << i;
+    if (i == 50) rss_after_warmup = proxy_->rss_kib();
+  }
+  load.stop();
+  const auto failures = load.failures();
+  for (size_t i = 0; i < failures.size() && i < 5; ++i) ADD_FAILURE() << failures[i];
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed calls";
+  EXPECT_EQ(proxy_->metric("sluice_config_reloads_total{result=\"rejected\"}"), 0);
+  // The last reload's set (300 % 5 = 0: {a, b}) is what serves.
+  EXPECT_EQ(proxy_->metric("sluice_cluster_endpoints{cluster=\"backends\"}"), 2);
+  // Every backend call came through the proxy, and each one was counted there.
+  uint64_t served = 0;
+  for (auto* server : {&backends_[0], &backends_[1], &*c}) {
+    auto stats = server->stats();
+    ASSERT_TRUE(stats) << stats.error();
+    served += stats->calls_total();
+  }
+  EXPECT_EQ(served, load.succeeded());
+  // 250 reloads after the first 50 hold memory flat (a leak of 8 KiB per reload shows), where
+  // the allocator gives memory back: not ASan's (quarantine), nor another build's of sluice.
+#if !defined(__SANITIZE_ADDRESS__)
+  if (std::getenv("SLUICE_TEST_SLUICE_BIN") == nullptr) {
+    const long rss_end = proxy_->rss_kib();
+    EXPECT_LT(rss_end - rss_after_warmup, 2048)
+        << "RSS after 50 reloads " << rss_after_warmup << " KiB, after 300 " << rss_end << " KiB";
+  }
+#endif
 }
 
 TEST_F(ReloadTest, BadConfigIsRejectedAndTheOldOneKeepsServing) {

@@ -1,5 +1,7 @@
 #include "integration/raw_h2_backend.h"
 
+#include "payload_pattern.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <nghttp2/nghttp2.h>
@@ -22,13 +24,19 @@ struct RawH2Backend::Connection {
   nghttp2_session* session = nullptr;
   std::map<int32_t, std::string> actions;  // stream id -> x-raw-action
   std::map<int32_t, bool> body_sent;
-  std::set<int32_t> responded;  // a stream refused at its HEADERS may still end its body
+  struct Received {
+    size_t bytes = 0;
+    uint64_t fnv = testserver::kFnvOffset;
+  };
+  std::map<int32_t, Received> received;  // request body so far, per stream
+  std::set<int32_t> responded;           // a stream refused at its HEADERS may still end its body
   // "rst-after-headers": resets submitted only once the headers are on the wire (nghttp2
   // would send a RST_STREAM queued with them first).
   std::map<int32_t, uint32_t> reset_after_flush;
   bool dead = false;
 
   void respond(int32_t id);
+  void on_body(int32_t id, const uint8_t* data, size_t len);
   bool refuse_at_headers() const {
     return backend->options_.refuse_at_headers &&
            backend->refused_.load() < backend->options_.refuse_first;
@@ -68,7 +76,14 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   return 0;
 }
 
+int on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len,
+                  void* user) {
+  conn_of(user).on_body(id, data, len);
+  return 0;
+}
+
 int on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
+  conn_of(user).received.erase(id);
   conn_of(user).actions.erase(id);
   conn_of(user).body_sent.erase(id);
   conn_of(user).responded.erase(id);
@@ -99,6 +114,7 @@ nghttp2_session_callbacks* callbacks() {
     nghttp2_session_callbacks_set_on_header_callback(c, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(c, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(c, on_stream_close);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, on_data_chunk);
     return c;
   }();
   return cb;
@@ -112,6 +128,18 @@ std::optional<uint32_t> code_after(const std::string& action, std::string_view p
 
 }  // namespace
 
+void RawH2Backend::Connection::on_body(int32_t id, const uint8_t* data, size_t len) {
+  auto& r = received[id];
+  r.bytes += len;
+  r.fnv = testserver::fnv1a(r.fnv, {reinterpret_cast<const char*>(data), len});
+  const size_t limit = backend->options_.goaway_after_body_bytes;
+  if (limit > 0 && r.bytes > limit && backend->goaways_.load() == 0) {
+    ++backend->goaways_;
+    nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, id > 2 ? id - 2 : 0, NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+  }
+}
+
 void RawH2Backend::Connection::respond(int32_t id) {
   if (!responded.insert(id).second) return;
   const std::string action = actions[id];
@@ -121,20 +149,24 @@ void RawH2Backend::Connection::respond(int32_t id) {
     return;
   }
   const std::string status = "200", type = "application/grpc", id_value = backend->options_.id;
+  const std::string bytes = std::to_string(received[id].bytes),
+                    fnv = std::to_string(received[id].fnv);
   nghttp2_nv headers[] = {nv(":status", status), nv("content-type", type),
-                          nv("x-backend-id", id_value)};
+                          nv("x-backend-id", id_value), nv("x-body-bytes", bytes),
+                          nv("x-body-fnv", fnv)};
+  constexpr size_t kHeaders = sizeof(headers) / sizeof(headers[0]);
   if (auto code = code_after(action, "rst:")) {
     ++backend->reset_;
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, *code);
   } else if (auto code = code_after(action, "rst-after-headers:")) {
     ++backend->reset_;
-    nghttp2_submit_headers(session, NGHTTP2_FLAG_NONE, id, nullptr, headers, 3, nullptr);
+    nghttp2_submit_headers(session, NGHTTP2_FLAG_NONE, id, nullptr, headers, kHeaders, nullptr);
     reset_after_flush[id] = *code;
   } else {
     ++backend->answered_;
     nghttp2_data_provider provider{};
     provider.read_callback = read_body;
-    nghttp2_submit_response(session, id, headers, 3, &provider);
+    nghttp2_submit_response(session, id, headers, kHeaders, &provider);
   }
 }
 

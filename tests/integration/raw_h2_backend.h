@@ -1,7 +1,8 @@
 // A backend that speaks raw HTTP/2 (nghttp2, its own thread) for what a grpc++ server will not
 // do on demand: refuse streams (RST_STREAM REFUSED_STREAM) and reset them with any error code.
 // A request without instructions gets a plain gRPC answer: one empty message, grpc-status 0,
-// and `x-backend-id: <id>`.
+// `x-backend-id: <id>`, and what it received of the request body: `x-body-bytes` (a count)
+// and `x-body-fnv` (its FNV-1a digest, payload_pattern.h, in decimal).
 //
 // Instructions ride in the request metadata `x-raw-action` (the proxy forwards it):
 //   "rst:<code>"               RST_STREAM <code> (decimal) instead of any response
@@ -30,6 +31,11 @@ class RawH2Backend {
     // SETTINGS_INITIAL_WINDOW_SIZE it advertises (a request body larger than this cannot be
     // sent whole before the backend answers).
     uint32_t stream_window = 65535;
+    // Once one request's body has passed this many bytes (0: never), a graceful GOAWAY
+    // (NO_ERROR) whose last stream id is below that stream's: it was not processed, so the
+    // proxy may replay it elsewhere. Once per backend; the connection stays open for the proxy
+    // to close.
+    size_t goaway_after_body_bytes = 0;
   };
 
   // Listens on 127.0.0.1:0 and serves from a thread until destroyed.
@@ -41,6 +47,7 @@ class RawH2Backend {
   const Options& options() const { return options_; }
   int answered() const { return answered_.load(); }
   int reset() const { return reset_.load(); }
+  int goaways() const { return goaways_.load(); }
 
   struct Connection;  // one accepted connection (raw_h2_backend.cc)
 
@@ -56,6 +63,7 @@ class RawH2Backend {
   std::atomic<int> refused_{0};
   std::atomic<int> answered_{0};
   std::atomic<int> reset_{0};
+  std::atomic<int> goaways_{0};
   std::thread thread_;
 };
 
