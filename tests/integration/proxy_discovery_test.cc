@@ -9,10 +9,12 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "integration/recording_load.h"
 #include "integration/sluice_process.h"
+#include "integration/wait_until.h"
 #include "sluice/test/v1/test.grpc.pb.h"
 #include "support/grpc_helpers.h"
 #include "support/test_server.h"
@@ -59,6 +61,17 @@ class FileDiscoveryTest : public ::testing::Test {
     std::rename((file_ + ".tmp").c_str(), file_.c_str());
   }
 
+  // Endpoints the proxy balances over now.
+  long endpoints() const {
+    return proxy_->metric("sluice_cluster_endpoints{cluster=\"backends\"}");
+  }
+  // Endpoints files the proxy read and rejected so far.
+  long rejected_files() const {
+    auto page = proxy_->admin_get("/clusters");
+    if (!page) return -1;
+    return nlohmann::json::parse(*page)["clusters"][0]["discovery"]["errors"].get<long>();
+  }
+
   std::vector<TestServer> backends_;
   std::string dir_, file_;
   std::unique_ptr<SluiceProcess> proxy_;
@@ -84,7 +97,7 @@ TEST_F(FileDiscoveryTest, ScaleOutReachesFairShareWithinOneSecond) {
 
 TEST_F(FileDiscoveryTest, ScaleInLosesNoCall) {
   write_endpoints(0, 8);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(wait_until([&] { return endpoints() == 8; })) << "the 8 endpoints never applied";
   RecordingLoad load(make_channel(proxy_->address()), 16, 2);
   std::this_thread::sleep_for(1s);
   const auto changed = Clock::now();
@@ -103,7 +116,8 @@ TEST_F(FileDiscoveryTest, BadFileIsRejectedAndTheLastGoodSetKeepsServing) {
     out << "- " << backends_[4].address() << "\n- not an address\n";
   }
   std::rename((file_ + ".tmp").c_str(), file_.c_str());
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until([&] { return rejected_files() == 1; })) << "the bad file was not read";
+  EXPECT_EQ(endpoints(), 3);
   RecordingLoad load(make_channel(proxy_->address()), 4, 2);
   std::this_thread::sleep_for(500ms);
   auto seen = load.between(Clock::now() - 500ms, Clock::now());

@@ -17,123 +17,13 @@
 
 #include "http2/client_connection.h"
 #include "http2/server_connection.h"
+#include "unit/http2/scripted_streams.h"
 
 namespace sluice::http2 {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string header_value(const HeaderBlock& block, std::string_view name) {
-  auto v = block.find(name);
-  return v ? std::string(*v) : std::string();
-}
-
-// A body that may be produced bit by bit: bytes not yet available make the reader defer.
-struct Body {
-  std::string bytes;
-  size_t sent = 0;
-  bool complete = true;  // no more bytes will be added
-
-  BodyRead read(uint8_t* buf, size_t len, const std::function<void()>& at_end) {
-    const size_t n = std::min(len, bytes.size() - sent);
-    std::memcpy(buf, bytes.data() + sent, n);
-    sent += n;
-    if (sent < bytes.size() || !complete) {
-      return n > 0 ? BodyRead{BodyRead::Kind::kData, n} : BodyRead{BodyRead::Kind::kDeferred, 0};
-    }
-    if (at_end) {
-      at_end();
-      return {BodyRead::Kind::kEndWithTrailers, n};
-    }
-    return {BodyRead::Kind::kEnd, n};
-  }
-};
-
-// The backend end: a request arriving at the ServerConnection.
-struct ScriptedServerStream final : ServerStream {
-  ServerConnection& conn;
-  int32_t id;
-  std::string request_body;
-  size_t held = 0;  // received and not consumed yet
-  bool consume_at_once = true;
-  bool request_ended = false;
-  std::optional<uint32_t> closed_code;
-  bool responded = false;
-  Body response;
-  std::optional<HeaderBlock> trailers;
-
-  ScriptedServerStream(ServerConnection& c, int32_t stream_id) : conn(c), id(stream_id) {}
-  void on_request_headers(bool end_stream) override { request_ended = end_stream; }
-  void on_request_data(const uint8_t* data, size_t len) override {
-    request_body.append(reinterpret_cast<const char*>(data), len);
-    held += len;
-    if (consume_at_once) consume_held();
-  }
-  void consume_held() {
-    conn.consume(id, held);
-    held = 0;
-  }
-  void on_request_end() override { request_ended = true; }
-  void on_downstream_closed(uint32_t error_code) override { closed_code = error_code; }
-  BodyRead read_response_body(uint8_t* buf, size_t len) override {
-    std::function<void()> at_end;
-    if (trailers) at_end = [this] { conn.submit_trailers(id, *trailers); };
-    return response.read(buf, len, at_end);
-  }
-  bool response_started() const override { return responded; }
-  void respond(const std::string& status, bool has_body) {
-    HeaderBlock h;
-    h.add(":status", status);
-    h.add("content-type", "application/grpc");
-    if (!has_body) h.add("grpc-status", "5");
-    responded = true;
-    conn.submit_response(id, h, has_body);
-  }
-};
-
-// The proxy end: its request to the backend, on the ClientConnection.
-struct ScriptedClientStream final : ClientStream {
-  ClientConnection* conn = nullptr;
-  int32_t id = -1;
-  Body request;
-  HeaderBlock response_headers;
-  bool headers_ended_stream = false;
-  HeaderBlock response_trailers;
-  std::string response_body;
-  size_t held = 0;
-  bool consume_at_once = true;
-  bool response_ended = false;
-  std::optional<uint32_t> closed_code;
-  bool processed = true;
-
-  void on_response_headers(bool end_stream) override {
-    response_headers = incoming_;
-    incoming_.clear();
-    headers_ended_stream = end_stream;
-  }
-  void on_response_data(const uint8_t* data, size_t len) override {
-    response_body.append(reinterpret_cast<const char*>(data), len);
-    held += len;
-    if (consume_at_once) consume_held();
-  }
-  void consume_held() {
-    conn->consume(id, held);
-    held = 0;
-  }
-  void on_response_trailers() override {
-    response_trailers = incoming_;
-    incoming_.clear();
-    response_ended = true;
-  }
-  void on_response_end() override { response_ended = true; }
-  void on_upstream_closed(uint32_t error_code, bool was_processed) override {
-    closed_code = error_code;
-    processed = was_processed;
-  }
-  BodyRead read_request_body(uint8_t* buf, size_t len) override {
-    return request.read(buf, len, nullptr);
-  }
-};
+using namespace sluice::http2::testing;
 
 // Both connections, their owners and the streams, on one io_context.
 class ConnectionPair : public ::testing::Test,
@@ -173,16 +63,8 @@ class ConnectionPair : public ::testing::Test,
     s->conn = client_.get();
     s->request.bytes = body;
     s->request.complete = complete;
-    static const std::pair<const char*, const char*> kFields[] = {
-        {":method", "POST"},
-        {":scheme", "http"},
-        {":path", "/pkg.Service/Method"},
-        {":authority", "backend"},
-        {"content-type", "application/grpc"},
-        {"te", "trailers"}};
-    HeaderBlock h;
-    for (auto [n, v] : kFields) h.add(n, v);
-    auto id = client_->submit_request(h, /*has_body=*/true, s.get());
+    auto id = client_->submit_request(grpc_request_headers("/pkg.Service/Method"),
+                                      /*has_body=*/true, s.get());
     EXPECT_TRUE(id) << id.error();
     s->id = id ? *id : -1;
     client_streams_.push_back(std::move(s));
@@ -232,12 +114,6 @@ class ConnectionPair : public ::testing::Test,
   bool server_closed_ = false;
   std::optional<std::string> client_closed_;
 };
-
-std::string patterned(size_t n) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
-  return s;
-}
 
 TEST_F(ConnectionPair, ARequestAndAResponseWithTrailersLeaveNothingOwed) {
   connect();

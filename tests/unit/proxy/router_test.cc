@@ -7,10 +7,9 @@ namespace {
 
 config::Route route(std::string service, std::string method, std::string authority,
                     std::string cluster) {
-  return {{std::move(service), std::move(method), std::move(authority)},
-          std::move(cluster),
-          config::Millis(0),
-          config::Millis(0)};
+  config::Route r = config::catch_all_route(std::move(cluster));
+  r.match = {std::move(service), std::move(method), std::move(authority)};
+  return r;
 }
 
 TEST(Router, FirstMatchWinsInOrder) {
