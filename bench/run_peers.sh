@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end peer benchmark: Sluice vs nghttpx, HAProxy and nginx, with the
 # load straight to one backend ("direct") as the limit and HAProxy in mode tcp
-# ("l4", no HTTP/2 work at all) as the floor, all on 127.0.0.1.
+# ("l4", no HTTP/2 work at all) as the floor, all on 127.0.0.1. Row "sluice-retry" is sluice
+# with a retryPolicy on every call: the cost of the attempt machinery beside plain "sluice".
 #
 # Each row gets 3 fresh sluice-testservers; the proxy runs on cpu 0 with one
 # worker, the load generator and the backends on cpu 1 (design brief, section 7).
@@ -21,7 +22,7 @@
 # A missing peer is installed with apt-get when running as root, else skipped.
 #
 # Knobs (env): DURATION=10 WARMUP=2 CONNECTIONS=4 STREAMS=32 RATE=5000
-#   IDLE_CONNS=10000 IDLE_HOLD=3 PROXIES="sluice nghttpx haproxy nginx"
+#   IDLE_CONNS=10000 IDLE_HOLD=3 PROXIES="sluice sluice-retry nghttpx haproxy nginx"
 #   ROWS="direct l4 $PROXIES" SL_RATES="1000 5000 20000" SL_DURATION=$DURATION
 #   BIN=build/release/bin OUT_DIR=bench-out DOC=docs/benchmarks.md KEEP_WORK=0
 set -euo pipefail
@@ -36,7 +37,7 @@ STREAMS=${STREAMS:-32}
 RATE=${RATE:-5000}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 IDLE_HOLD=${IDLE_HOLD:-3}
-PROXIES=${PROXIES:-sluice nghttpx haproxy nginx}
+PROXIES=${PROXIES:-sluice sluice-retry nghttpx haproxy nginx}
 ROWS=${ROWS:-direct l4 $PROXIES}
 SL_RATES=${SL_RATES:-1000 5000 20000}
 SL_DURATION=${SL_DURATION:-$DURATION}
@@ -331,6 +332,25 @@ start_proxy() {
       PROXY_PID=$LAST_PID
       PROXY_PORT=$(wait_listening_line "$WORK/sluice.out" "$PROXY_PID") ||
         { SKIP_REASON="sluice did not start: $(tail -5 "$WORK/sluice.err")"; return 1; }
+      ;;
+    sluice-retry)
+      # The same proxy with a retryPolicy on every call (none is ever retried here): what the
+      # attempt machinery costs a call that succeeds first time.
+      [[ -x $BIN/sluice ]] || { SKIP_REASON="$BIN/sluice not built"; return 1; }
+      {
+        printf 'workers: 1\nadmin: {address: 127.0.0.1:0}\n'
+        printf 'listeners: [{name: main, address: 127.0.0.1:0}]\nclusters:\n  - name: backends\n'
+        printf '    service_config: |\n'
+        printf '      {"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 3,\n'
+        printf '        "initialBackoff": "0.05s", "maxBackoff": "1s", "backoffMultiplier": 2,\n'
+        printf '        "retryableStatusCodes": ["UNAVAILABLE"]}}]}\n    endpoints:\n'
+        for port in "${BACKEND_PORTS[@]}"; do printf '      - 127.0.0.1:%s\n' "$port"; done
+      } >"$RUN_DIR/sluice.yaml"
+      start_bg sluice-retry taskset -c "$PROXY_CPU" "$BIN/sluice" --config "$RUN_DIR/sluice.yaml" \
+        --log-level warn
+      PROXY_PID=$LAST_PID
+      PROXY_PORT=$(wait_listening_line "$WORK/sluice-retry.out" "$PROXY_PID") ||
+        { SKIP_REASON="sluice did not start: $(tail -5 "$WORK/sluice-retry.err")"; return 1; }
       ;;
     nghttpx)
       PROXY_PORT=$(free_port)

@@ -30,8 +30,13 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
  public:
   UnaryCall(ServiceEnv& env, grpc::CallbackServerContext* ctx, const CallRequest* request,
             CallResponse* response)
-      : CountedCall(env, "Unary"), request_(*request), response_(response) {
-    add_call_metadata(ctx, env_.id(), wants_trailers_only(request_));
+      : CountedCall(env, "Unary"),
+        request_(*request),
+        response_(response),
+        failing_(env_.should_fail()) {
+    // A --fail-share failure answers Trailers-Only, as a server that fails before sending
+    // anything does (and as gRFC A6 needs to retry it: headers would commit the call).
+    add_call_metadata(ctx, env_.id(), wants_trailers_only(request_) || failing_);
     const auto delay = std::chrono::milliseconds(request_.delay_ms()) + env_.extra_delay;
     if (delay.count() == 0) {
       respond(true);
@@ -46,7 +51,7 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
       Finish(kCancelled);
       return;
     }
-    if (env_.should_fail()) {
+    if (failing_) {
       Finish(grpc::Status(static_cast<grpc::StatusCode>(env_.fail_code), "failed by --fail-share"));
       return;
     }
@@ -55,6 +60,7 @@ class UnaryCall final : public CountedCall<grpc::ServerUnaryReactor> {
 
   const CallRequest& request_;  // owned by gRPC until OnDone
   CallResponse* response_;
+  const bool failing_;
 };
 
 // Reads every request (paced as the first one asks), then answers once with the parameters of

@@ -13,6 +13,8 @@
 #include "core/health.h"
 #include "core/outlier_detection.h"
 #include "core/policy_config.h"
+#include "core/retry.h"
+#include "core/service_config.h"
 #include "core/subset.h"
 
 namespace sluice::config {
@@ -82,6 +84,11 @@ struct Cluster {
   std::optional<core::OutlierConfig> outlier_detection;
   // Set: every endpoint is checked with grpc.health.v1 and unhealthy ones get no calls.
   std::optional<core::HealthCheckConfig> health_check;
+  // gRPC service config (retryPolicy, timeout, ...) for calls to this cluster; a route's own
+  // service_config replaces it for the calls of that route.
+  std::optional<core::ServiceConfig> service_config;
+  // Retries beyond this share of the cluster's calls are not sent (docs/configuration.md).
+  core::RetryBudget::Options retry_budget;
   std::vector<Endpoint> endpoints;
   // Set: endpoints come from discovery (and `endpoints` is empty in the file).
   std::optional<Discovery> discovery;
@@ -117,7 +124,16 @@ struct Route {
   Millis timeout{0};
   // Cap on the client's grpc-timeout (and on `timeout`); 0 = no cap.
   Millis max_timeout{0};
+  // Replaces the cluster's service_config for this route's calls.
+  std::optional<core::ServiceConfig> service_config;
 };
+
+// A route that sends every call to `cluster`.
+inline Route catch_all_route(std::string cluster) {
+  Route route;
+  route.cluster = std::move(cluster);
+  return route;
+}
 
 struct Listener {
   std::string name;

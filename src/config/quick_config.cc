@@ -38,7 +38,7 @@ Expected<Config, ConfigError> quick_config(std::string_view listen,
     cluster.endpoints.push_back(Endpoint{*address});
   }
   config.clusters.push_back(std::move(cluster));
-  config.routes.push_back(Route{RouteMatch{}, "default"});
+  config.routes.push_back(catch_all_route("default"));
   return config;
 }
 

@@ -1,5 +1,6 @@
 #include "config/scalars.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace sluice::config {
@@ -115,6 +116,38 @@ Expected<Millis, std::string> parse_duration(std::string_view text) {
   }
   if (ms == 0) return Unexpected<std::string>("duration must be positive, got " + quoted(text));
   return Millis(static_cast<int64_t>(ms));
+}
+
+Expected<std::chrono::nanoseconds, std::string> parse_proto_duration(std::string_view text) {
+  const std::string usage =
+      "expected a duration in seconds such as \"0.1s\" or \"10s\" (gRPC JSON), got " + quoted(text);
+  if (text.size() < 2 || text.back() != 's') return Unexpected<std::string>(usage);
+  const std::string_view number = text.substr(0, text.size() - 1);
+  const size_t dot = number.find('.');
+  const std::string_view whole = number.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? "" : number.substr(dot + 1);
+  if (whole.empty() || (dot != std::string_view::npos && fraction.empty()) || fraction.size() > 9 ||
+      !std::all_of(fraction.begin(), fraction.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return Unexpected<std::string>(usage);
+  }
+  auto seconds = parse_uint(whole);
+  if (!seconds) return Unexpected<std::string>(usage);
+  const uint64_t max_seconds =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(kMaxDuration).count());
+  if (*seconds > max_seconds) {
+    return Unexpected<std::string>("duration " + quoted(text) +
+                                   " is longer than the maximum 31536000s");
+  }
+  int64_t nanos = 0;
+  for (size_t i = 0; i < 9; ++i) nanos = nanos * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+  const auto total = std::chrono::seconds(*seconds) + std::chrono::nanoseconds(nanos);
+  if (total.count() == 0)
+    return Unexpected<std::string>("duration must be positive, got " + quoted(text));
+  if (total > kMaxDuration) {
+    return Unexpected<std::string>("duration " + quoted(text) +
+                                   " is longer than the maximum 31536000s");
+  }
+  return std::chrono::nanoseconds(total);
 }
 
 Expected<bool, std::string> parse_bool(std::string_view text) {

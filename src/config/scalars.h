@@ -24,6 +24,10 @@ Expected<uint64_t, std::string> parse_size(std::string_view text);
 // at most kMaxDuration.
 Expected<Millis, std::string> parse_duration(std::string_view text);
 
+// A protobuf JSON duration as gRPC service configs write them: seconds with up to nine decimals
+// and an "s" ("0.1s", "10s", "1.000000001s"). Must be positive and at most kMaxDuration.
+Expected<std::chrono::nanoseconds, std::string> parse_proto_duration(std::string_view text);
+
 // A non-negative decimal such as 1, 0.5 or 2.25 (no sign, no exponent), at most 1e9.
 Expected<double, std::string> parse_decimal(std::string_view text);
 

@@ -138,7 +138,7 @@ MaybeError check_routes(Config& config, const Locations& where) {
       return where.error("routes", "routes are required when there is more than one cluster (" +
                                        std::to_string(config.clusters.size()) + " clusters)");
     }
-    config.routes.push_back(Route{RouteMatch{}, config.clusters.front().name});
+    config.routes.push_back(catch_all_route(config.clusters.front().name));
     return std::nullopt;
   }
   for (size_t i = 0; i < config.routes.size(); ++i) {

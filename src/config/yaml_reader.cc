@@ -11,20 +11,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "config/node_reader.h"
 #include "config/scalars.h"
+#include "config/service_config_reader.h"
 #include "http2/grpc/status.h"
 
 namespace sluice::config {
 namespace {
 
-using MaybeError = std::optional<ConfigError>;
-using FieldReader = std::function<MaybeError(const YAML::Node& value, const std::string& path)>;
-
-struct FieldRule {
-  std::string_view key;
-  FieldReader read;
-  bool required = false;
-};
+using namespace detail;
 
 constexpr uint64_t kMaxWorkers = 256;
 constexpr uint64_t kMinWindow = 65535;  // RFC 9113 default window; smaller ones only slow calls
@@ -37,106 +32,9 @@ constexpr uint64_t kMaxRingSize = 8u << 20;
 constexpr uint64_t kMaxSubsetSize = 100000;
 constexpr uint64_t kMaxClients = 100000000;
 
-SourcePos position_of(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return {};
-  return {mark.line + 1, mark.column + 1};
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "\"" + node.Scalar() + "\"";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "an undefined value";
-  }
-}
-
-std::string child_path(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
-
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
-// A bound in an error message: 100, or 0.5 (not 0.500000).
-template <class T>
-std::string shown(T value) {
-  if constexpr (std::is_floating_point_v<T>) {
-    std::ostringstream out;
-    out << value;
-    return out.str();
-  } else {
-    return std::to_string(value);
-  }
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// "unknown key "lisenters" (did you mean "listeners"?)", else the list of keys allowed there.
-std::string unknown_key_message(std::string_view key, const std::vector<FieldRule>& rules) {
-  std::string message = "unknown key " + quoted(key);
-  if (key.size() <= 64) {  // bounds the distance computation on hostile input
-    for (const FieldRule& rule : rules) {
-      if (edit_distance(key, rule.key) <= 2)
-        return message + " (did you mean " + quoted(rule.key) + "?)";
-    }
-  }
-  message += " (expected one of:";
-  for (const FieldRule& rule : rules) message += " " + std::string(rule.key);
-  return message + ")";
-}
-
-// Assigns an Expected's value to `out`, or hands back its error.
-template <class T, class U>
-MaybeError assign(Expected<T, ConfigError> result, U& out) {
-  if (!result) return result.error();
-  out = static_cast<U>(*result);
-  return std::nullopt;
-}
-
-bool is_service_name(std::string_view name) {
-  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.';
-  });
-}
-
-bool is_method_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-bool is_authority(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7f; });
-}
-
-enum class PortZero { kAllowed, kRejected };
-
-class Reader {
+class Reader : NodeReader {
  public:
-  explicit Reader(Locations& where) : where_(where) {}
+  explicit Reader(Locations& where) : NodeReader(where) {}
 
   Expected<Config, ConfigError> read(const YAML::Node& root) {
     Config config;
@@ -178,139 +76,6 @@ class Reader {
   }
 
  private:
-  ConfigError error_at(const YAML::Node& node, const std::string& path, std::string message) {
-    const SourcePos pos = node.IsNull() && null_value_pos_ ? *null_value_pos_ : position_of(node);
-    return ConfigError{where_.file(), pos.line, pos.column, path, std::move(message)};
-  }
-
-  // Reads a mapping whose keys must all be in `rules`; a null node counts as an empty mapping.
-  MaybeError read_mapping(const YAML::Node& node, const std::string& path,
-                          const std::vector<FieldRule>& rules) {
-    if (!node.IsNull() && !node.IsMap()) {
-      return error_at(node, path, "expected a mapping of keys to values, got " + describe(node));
-    }
-    std::set<std::string, std::less<>> seen;
-    if (node.IsMap()) {
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node key_node = it->first;  // copies: `it->` yields a temporary
-        const YAML::Node value = it->second;
-        if (!key_node.IsScalar()) {
-          return error_at(key_node, path, "keys must be plain strings, got " + describe(key_node));
-        }
-        const std::string& key = key_node.Scalar();
-        const std::string field = child_path(path, key);
-        auto rule = std::find_if(rules.begin(), rules.end(),
-                                 [&](const FieldRule& r) { return r.key == key; });
-        if (rule == rules.end()) return error_at(key_node, field, unknown_key_message(key, rules));
-        if (!seen.insert(key).second)
-          return error_at(key_node, field, "duplicate key " + quoted(key));
-        // yaml-cpp marks an empty value where the next token starts, often on the next line;
-        // its key is the better place to point at.
-        null_value_pos_.reset();
-        if (value.IsNull()) null_value_pos_ = position_of(key_node);
-        where_.record(field, value.IsNull() ? *null_value_pos_ : position_of(value));
-        if (auto error = rule->read(value, field)) return error;
-      }
-    }
-    for (const FieldRule& rule : rules) {
-      if (rule.required && !seen.contains(rule.key)) {
-        return error_at(node, child_path(path, rule.key),
-                        "missing required field " + quoted(rule.key));
-      }
-    }
-    return std::nullopt;
-  }
-
-  // Reads a list; a null node counts as an empty list.
-  MaybeError read_list(const YAML::Node& node, const std::string& path,
-                       const FieldReader& read_item) {
-    if (node.IsNull()) return std::nullopt;
-    if (!node.IsSequence()) return error_at(node, path, "expected a list, got " + describe(node));
-    size_t index = 0;
-    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-      const std::string item_path = path + "[" + std::to_string(index) + "]";
-      const YAML::Node item = *it;
-      where_.record(item_path, position_of(item));
-      if (auto error = read_item(item, item_path)) return error;
-    }
-    return std::nullopt;
-  }
-
-  Expected<std::string, ConfigError> scalar(const YAML::Node& node, const std::string& path) {
-    if (!node.IsScalar()) {
-      return Unexpected<ConfigError>(
-          error_at(node, path, "expected a value, got " + describe(node)));
-    }
-    return node.Scalar();
-  }
-
-  Expected<std::string, ConfigError> name(const YAML::Node& node, const std::string& path) {
-    auto text = scalar(node, path);
-    if (text && text->empty()) {
-      return Unexpected<ConfigError>(error_at(node, path, "must not be empty"));
-    }
-    return text;
-  }
-
-  Expected<uint64_t, ConfigError> number(const YAML::Node& node, const std::string& path,
-                                         uint64_t min, uint64_t max) {
-    return in_range(node, path, parse_uint, min, max);
-  }
-
-  Expected<uint64_t, ConfigError> size(const YAML::Node& node, const std::string& path,
-                                       uint64_t min, uint64_t max) {
-    return in_range(node, path, parse_size, min, max);
-  }
-
-  template <class T>
-  Expected<T, ConfigError> in_range(const YAML::Node& node, const std::string& path,
-                                    Expected<T, std::string> (*parse)(std::string_view), T min,
-                                    T max) {
-    auto text = scalar(node, path);
-    if (!text) return Unexpected<ConfigError>(text.error());
-    auto value = parse(*text);
-    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
-    if (*value < min || *value > max) {
-      return Unexpected<ConfigError>(error_at(
-          node, path, "must be between " + shown(min) + " and " + shown(max) + ", got " + *text));
-    }
-    return *value;
-  }
-
-  Expected<Millis, ConfigError> duration(const YAML::Node& node, const std::string& path) {
-    auto text = scalar(node, path);
-    if (!text) return Unexpected<ConfigError>(text.error());
-    auto value = parse_duration(*text);
-    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
-    return *value;
-  }
-
-  Expected<double, ConfigError> decimal(const YAML::Node& node, const std::string& path, double min,
-                                        double max) {
-    return in_range(node, path, parse_decimal, min, max);
-  }
-
-  Expected<bool, ConfigError> boolean(const YAML::Node& node, const std::string& path) {
-    auto text = scalar(node, path);
-    if (!text) return Unexpected<ConfigError>(text.error());
-    auto value = parse_bool(*text);
-    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
-    return *value;
-  }
-
-  Expected<HostPort, ConfigError> address(const YAML::Node& node, const std::string& path,
-                                          PortZero port_zero) {
-    auto text = scalar(node, path);
-    if (!text) return Unexpected<ConfigError>(text.error());
-    auto value = parse_host_port(*text);
-    if (!value) return Unexpected<ConfigError>(error_at(node, path, value.error()));
-    if (value->port == 0 && port_zero == PortZero::kRejected) {
-      return Unexpected<ConfigError>(
-          error_at(node, path, "port 0 is only allowed for listeners and the admin endpoint"));
-    }
-    return *value;
-  }
-
   MaybeError read_admin(const YAML::Node& node, const std::string& path, Admin& admin) {
     return read_mapping(
         node, path,
@@ -422,8 +187,18 @@ class Reader {
           true},
          {"timeout", [&](const YAML::Node& v,
                          const std::string& p) { return assign(duration(v, p), route.timeout); }},
-         {"max_timeout", [&](const YAML::Node& v, const std::string& p) {
+         {"max_timeout",
+          [&](const YAML::Node& v, const std::string& p) {
             return assign(duration(v, p), route.max_timeout);
+          }},
+         {"service_config", [&](const YAML::Node& v, const std::string& p) -> MaybeError {
+            if (auto error = read_service_config(v, p, where_, route.service_config.emplace())) {
+              return error;
+            }
+            if (!route.service_config->retry_throttling) return std::nullopt;
+            return error_at(v, p,
+                            "retryThrottling belongs to the cluster's service_config (it counts "
+                            "the failures of all the cluster's calls)");
           }}});
   }
 
@@ -484,6 +259,14 @@ class Reader {
          {"health_check",
           [&](const YAML::Node& v, const std::string& p) {
             return read_health_check(v, p, cluster.health_check.emplace());
+          }},
+         {"service_config",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_service_config(v, p, where_, cluster.service_config.emplace());
+          }},
+         {"retry_budget",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_retry_budget(v, p, cluster.retry_budget);
           }},
          {"endpoints",
           [&](const YAML::Node& v, const std::string& p) {
@@ -740,18 +523,22 @@ class Reader {
           }}});
   }
 
-  MaybeError read_status_code(const YAML::Node& node, const std::string& path, uint32_t& codes) {
-    auto text = scalar(node, path);
-    if (!text) return text.error();
-    for (int code = 0; code < wire::kStatusCodeCount; ++code) {
-      if (wire::status_name(static_cast<wire::StatusCode>(code)) == *text) {
-        codes |= 1u << code;
-        return std::nullopt;
-      }
-    }
-    return error_at(node, path,
-                    "unknown gRPC status " + quoted(*text) +
-                        " (expected a name such as UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED)");
+  // retry_budget: {percent: 20, min_per_second: 10, window: 10s}; percent 0 and
+  // min_per_second 0 send no retries at all.
+  MaybeError read_retry_budget(const YAML::Node& node, const std::string& path,
+                               core::RetryBudget::Options& budget) {
+    return read_mapping(node, path,
+                        {{"percent",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(decimal(v, p, 0, 1000), budget.percent);
+                          }},
+                         {"min_per_second",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(decimal(v, p, 0, 1e6), budget.min_per_second);
+                          }},
+                         {"window", [&](const YAML::Node& v, const std::string& p) {
+                            return assign(duration(v, p), budget.window);
+                          }}});
   }
 
   MaybeError read_subset(const YAML::Node& node, const std::string& path, Subset& subset) {
@@ -888,9 +675,6 @@ class Reader {
     }
     return assign(address(node, path, PortZero::kRejected), endpoint.address);
   }
-
-  Locations& where_;
-  std::optional<SourcePos> null_value_pos_;  // where the empty value being read was written
 };
 
 }  // namespace

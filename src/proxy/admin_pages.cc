@@ -24,12 +24,12 @@ namespace {
 using admin::PrometheusWriter;
 
 void status_samples(PrometheusWriter& w, std::string_view name, PrometheusWriter::Labels labels,
-                    const StatusCounters& counters) {
+                    const StatusCounters& counters, const char* label = "grpc_status") {
   for (int s = 0; s < wire::kStatusCodeCount; ++s) {
     uint64_t n = read(counters[s]);
     if (n == 0) continue;
     auto l = labels;
-    l.emplace_back("grpc_status", std::string(wire::status_name(static_cast<wire::StatusCode>(s))));
+    l.emplace_back(label, std::string(wire::status_name(static_cast<wire::StatusCode>(s))));
     w.sample(name, l, n);
   }
 }
@@ -224,6 +224,26 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
     if (c.config.subset) {
       w.sample("sluice_subset_rotation", {{"cluster", c.stats->name}}, c.subset_rotation);
     }
+  }
+  w.family("sluice_retries_total", "counter",
+           "Retries by the service config's retryPolicy, by the grpc-status of the attempt "
+           "they replaced (reason).");
+  for (const auto& c : snapshot.clusters) {
+    status_samples(w, "sluice_retries_total", {{"cluster", c.stats->name}}, c.stats->retries,
+                   "reason");
+  }
+  w.family("sluice_retry_budget_exhausted_total", "counter",
+           "Retries not sent because the cluster's retry budget was spent.");
+  for (const auto& c : snapshot.clusters) {
+    w.sample("sluice_retry_budget_exhausted_total", {{"cluster", c.stats->name}},
+             read(c.stats->retry_budget_exhausted));
+  }
+  w.family("sluice_call_attempts", "summary",
+           "Upstream attempts per call that reached an endpoint (replays and retries included).");
+  for (const auto& c : snapshot.clusters) {
+    w.sample("sluice_call_attempts_sum", {{"cluster", c.stats->name}}, read(c.stats->attempts_sum));
+    w.sample("sluice_call_attempts_count", {{"cluster", c.stats->name}},
+             read(c.stats->attempted_calls));
   }
   w.family("sluice_cluster_endpoints", "gauge", "Endpoints a cluster balances over now.");
   for (const auto& c : snapshot.clusters) {

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "core/hash.h"
+#include "core/retry.h"
 #include "http2/grpc/path.h"
+#include "http2/grpc/retry_pushback.h"
 #include "http2/grpc/timeout.h"
 #include "proxy/worker.h"
 
@@ -16,8 +18,8 @@ using wire::StatusCode;
 // retry buffer is 256 KiB; unary calls are usually far smaller).
 constexpr size_t kReplayLimit = 64 * 1024;
 
-// Upstream streams per call, replays included, wherever they went (gRFC A6 caps a retry
-// policy's maxAttempts at 5 too).
+// Transparent replays per call (streams no backend processed), besides the retry policy's
+// attempts (gRFC A6 caps maxAttempts at 5 too).
 constexpr size_t kMaxAttempts = 5;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -79,8 +81,16 @@ void Call::on_request_headers(bool end_stream) {
     fail(StatusCode::kUnimplemented, "no route for " + std::string(path));
     return;
   }
-  if (!set_deadline(*target)) return;
-  cluster_ = worker_.cluster(target->cluster);
+  const auto& cluster = worker_.cluster(target->cluster);
+  // The route's service config replaces the cluster's.
+  const core::MethodConfigIndex* methods =
+      target->methods ? target->methods.get() : cluster->methods.get();
+  const core::MethodConfig* method_config =
+      methods ? methods->find(parsed->service, parsed->method) : nullptr;
+  if (!set_deadline(*target, method_config)) return;
+  cluster_ = cluster;
+  if (method_config && method_config->retry) retry_policy_ = &*method_config->retry;
+  cluster_->budget->record_call(now_nanos());
   const core::PolicyConfig& policy = cluster_->snapshot->config.policy;
   if (!policy.hash_header.empty()) {
     if (auto value = request_headers_.find(policy.hash_header))
@@ -89,7 +99,7 @@ void Call::on_request_headers(bool end_stream) {
   route_upstream();
 }
 
-bool Call::set_deadline(const Router::Target& target) {
+bool Call::set_deadline(const Router::Target& target, const core::MethodConfig* method) {
   std::optional<std::chrono::nanoseconds> timeout;
   if (auto header = request_headers_.find("grpc-timeout")) {
     auto parsed = wire::parse_grpc_timeout(*header);
@@ -101,6 +111,8 @@ bool Call::set_deadline(const Router::Target& target) {
     timeout = *parsed;
   } else if (target.timeout.count() > 0) {
     timeout = target.timeout;
+  } else if (method && method->timeout) {
+    timeout = *method->timeout;
   }
   if (target.max_timeout.count() > 0 && timeout && *timeout > target.max_timeout) {
     timeout = target.max_timeout;
@@ -109,9 +121,8 @@ bool Call::set_deadline(const Router::Target& target) {
   // Saturating: grpc-timeout can say 99999999 hours.
   const auto max_left = std::chrono::steady_clock::time_point::max() - start_;
   deadline_ = start_ + std::min<std::chrono::nanoseconds>(*timeout, max_left);
-  alive_ = std::make_shared<Call*>(this);
   deadline_timer_ = std::make_unique<asio::steady_timer>(worker_.executor(), *deadline_);
-  deadline_timer_->async_wait([alive = std::weak_ptr<Call*>(alive_)](asio::error_code ec) {
+  deadline_timer_->async_wait([alive = weak_self()](asio::error_code ec) {
     auto call = alive.lock();
     if (ec || !call) return;  // the call finished first
     (*call)->on_deadline();
@@ -139,7 +150,7 @@ void Call::on_deadline() {
       response_trailers_ = true;
       deadline_trailers_ = true;
       deadline_timer_->expires_after(std::chrono::seconds(1));
-      deadline_timer_->async_wait([alive = std::weak_ptr<Call*>(alive_)](asio::error_code ec) {
+      deadline_timer_->async_wait([alive = weak_self()](asio::error_code ec) {
         auto call = alive.lock();
         if (!ec && call) (*call)->on_deadline();
       });
@@ -179,7 +190,7 @@ void Call::route_upstream() {
     }
     size_t index = cluster_->endpoint_of(std::get<core::PickComplete>(picked).index);
     const bool again = tried_.contains(index);
-    if (skipped_now.contains(index) || attempts_ >= kMaxAttempts) {
+    if (skipped_now.contains(index) || attempts_ >= kMaxAttempts + retries_) {
       fail(StatusCode::kUnavailable,
            "cluster " + name + ": no endpoint reachable (last error: " + last_error_ + ")");
       return;
@@ -312,8 +323,93 @@ void Call::keep_for_replay(const uint8_t* data, size_t n) {
   replay_.append(reinterpret_cast<const char*>(data), n);
 }
 
+void Call::rewind_request() {
+  http2::ByteQueue again;
+  again.append(reinterpret_cast<const uint8_t*>(replay_.data()), replay_.size());
+  std::string rest(request_body_.size(), '\0');
+  request_body_.read(reinterpret_cast<uint8_t*>(rest.data()), rest.size());
+  again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+  request_body_ = std::move(again);
+  replay_.clear();
+  response_from_.reset();
+}
+
+Call::RetryVerdict Call::decide_retry(StatusCode status,
+                                      std::optional<std::string_view> pushback_header) {
+  if (retry_policy_ == nullptr || !replayable_ || response_started_ || response_done_) {
+    return RetryVerdict::kNo;  // no policy, or committed (answered, or the body outgrew us)
+  }
+  if (!retry_policy_->retryable_status_codes.contains(static_cast<int>(status))) {
+    return RetryVerdict::kNo;
+  }
+  core::RetryThrottle* throttle = cluster_->throttle.get();
+  if (throttle) throttle->record_failure();
+  if (retries_ + 1 >= retry_policy_->max_attempts) return RetryVerdict::kNo;
+  if (throttle && !throttle->allows_retry()) return RetryVerdict::kNo;  // retryThrottling
+  const auto pushback = wire::parse_retry_pushback(pushback_header);
+  if (pushback && !pushback->retry) return RetryVerdict::kNo;  // the server said stop
+  const auto delay = pushback ? std::chrono::nanoseconds(pushback->delay)
+                              : core::retry_backoff(*retry_policy_, retries_ + 1, worker_.random());
+  if (deadline_ && std::chrono::steady_clock::now() + delay >= *deadline_) {
+    return RetryVerdict::kPastDeadline;
+  }
+  ClusterStats& stats = *cluster_->snapshot->stats;
+  if (!cluster_->budget->try_spend(now_nanos())) {
+    bump(stats.retry_budget_exhausted);
+    return RetryVerdict::kNo;
+  }
+  bump(stats.retries[static_cast<size_t>(status)]);
+  ++retries_;
+  retry_delay_ = delay;
+  return RetryVerdict::kRetry;
+}
+
+void Call::retry() {
+  rewind_request();
+  request_headers_.set("grpc-previous-rpc-attempts", std::to_string(retries_));
+  if (retry_delay_.count() <= 0) {
+    route_upstream();
+    return;
+  }
+  if (!retry_timer_) retry_timer_ = std::make_unique<asio::steady_timer>(worker_.executor());
+  retry_timer_->expires_after(retry_delay_);
+  retry_timer_->async_wait([alive = weak_self()](asio::error_code ec) {
+    auto call = alive.lock();
+    if (ec || !call || (*call)->response_done_) return;  // cancelled, or ended meanwhile
+    (*call)->route_upstream();
+  });
+}
+
+std::weak_ptr<Call*> Call::weak_self() {
+  if (!alive_) alive_ = std::make_shared<Call*>(this);
+  return alive_;
+}
+
 void Call::on_response_headers(bool end_stream) {
   http2::HeaderBlock& headers = incoming_response_headers();
+  if (end_stream && !response_done_) {
+    // Trailers-Only does not commit the call (gRFC A6): a retryable status is tried again
+    // once this stream is closed, and never forwarded first.
+    const auto status = wire::parse_grpc_status(headers.find("grpc-status").value_or(""))
+                            .value_or(StatusCode::kUnknown);
+    const RetryVerdict verdict = decide_retry(status, headers.find("grpc-retry-pushback-ms"));
+    if (verdict == RetryVerdict::kRetry) {
+      tracker_.on_response_headers(now_nanos());
+      headers.clear();
+      discard_attempt_ = true;
+      // The backend is done with the attempt; stop sending it the rest of the request.
+      if (!(request_ended_ && request_body_.empty()))
+        up_->reset_stream(up_id_, wire::h2_error::kCancel);
+      return;
+    }
+    if (verdict == RetryVerdict::kPastDeadline) {
+      headers.clear();
+      if (!(request_ended_ && request_body_.empty()))
+        up_->reset_stream(up_id_, wire::h2_error::kCancel);
+      fail(StatusCode::kDeadlineExceeded, "deadline exceeded before the next attempt");
+      return;
+    }
+  }
   replayable_ = false;  // committed: the backend answered
   std::string().swap(replay_);
   tracker_.on_response_headers(now_nanos());
@@ -390,6 +486,11 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   finish_attempt(error_code == 0 ? Attempt::kAnswered
                  : processed     ? Attempt::kCutShort
                                  : Attempt::kNeverSeen);
+  if (discard_attempt_) {
+    discard_attempt_ = false;
+    retry();
+    return;
+  }
   if (error_code == 0 && (response_trailers_ || response_eof_ || response_done_)) {
     // The backend is done; what the client still sends (a stream it has not closed yet)
     // must not hold the downstream window.
@@ -401,16 +502,7 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   if (error_code == 0) error_code = http2::kConnectionLost;  // closed without an end: treat as lost
   if (!processed && !response_started_ && replayable_ && !response_done_) {
     // The backend never saw it: replay on another endpoint, transparently.
-    // What was sent goes in front of what was not: consumed already, so the consumption
-    // bookkeeping (the unconsumed tail) is unchanged.
-    http2::ByteQueue again;
-    again.append(reinterpret_cast<const uint8_t*>(replay_.data()), replay_.size());
-    std::string rest(request_body_.size(), '\0');
-    request_body_.read(reinterpret_cast<uint8_t*>(rest.data()), rest.size());
-    again.append(reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
-    request_body_ = std::move(again);
-    replay_.clear();
-    response_from_.reset();
+    rewind_request();
     const bool lost = error_code == http2::kConnectionLost;
     bump(lost ? es.replays_connection_lost : es.replays_refused);
     last_error_ = es.address + (lost ? ": connection lost" : ": stream refused");
@@ -419,6 +511,24 @@ void Call::on_upstream_closed(uint32_t error_code, bool processed) {
   }
   if (response_done_) return;
   if (!response_started_) {
+    // A processed attempt that ended before any answer (a reset, a lost connection): the
+    // retry policy may try again elsewhere.
+    const StatusCode status = error_code == http2::kConnectionLost
+                                  ? StatusCode::kUnavailable
+                                  : wire::status_from_rst_stream(error_code);
+    const RetryVerdict verdict = decide_retry(status, std::nullopt);
+    if (verdict == RetryVerdict::kRetry) {
+      last_error_ =
+          es.address + (error_code == http2::kConnectionLost
+                            ? ": connection lost"
+                            : ": reset (HTTP/2 error " + std::to_string(error_code) + ")");
+      retry();
+      return;
+    }
+    if (verdict == RetryVerdict::kPastDeadline) {
+      fail(StatusCode::kDeadlineExceeded, "deadline exceeded before the next attempt");
+      return;
+    }
     if (error_code == http2::kConnectionLost) {
       fail(StatusCode::kUnavailable, "upstream " + es.address + ": connection lost");
     } else {
@@ -486,6 +596,9 @@ void Call::on_downstream_closed(uint32_t error_code) {
     bump(cluster_->snapshot->stats->calls_without_endpoint[static_cast<size_t>(status_)]);
   } else {
     bump(endpoint_stats().calls[static_cast<size_t>(status_)]);
+    bump(cluster_->snapshot->stats->attempts_sum, attempts_);
+    bump(cluster_->snapshot->stats->attempted_calls);
+    if (cluster_->throttle && status_ == StatusCode::kOk) cluster_->throttle->record_success();
     count_outcome();
   }
   delete this;

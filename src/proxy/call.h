@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/picker.h"
+#include "core/service_config.h"
 #include "http2/byte_queue.h"
 #include "http2/client_connection.h"
 #include "http2/grpc/message_framing.h"
@@ -50,9 +51,9 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   void on_pool_failure(const std::string& reason) override;
 
  private:
-  // Sets the call's deadline from grpc-timeout or the route; false if the call was failed
-  // (a malformed grpc-timeout).
-  bool set_deadline(const Router::Target& target);
+  // Sets the call's deadline from grpc-timeout, the route or the method config; false if the
+  // call was failed (a malformed grpc-timeout).
+  bool set_deadline(const Router::Target& target, const core::MethodConfig* method);
   void on_deadline();
   // Picks an endpoint not tried yet and hands the call to its pool; fails the call when none
   // can take it.
@@ -78,6 +79,18 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   // Bytes sent upstream are kept (up to a limit) until the response starts, so a stream the
   // backend never processed can be replayed on another endpoint.
   void keep_for_replay(const uint8_t* data, size_t n);
+  // What was sent goes in front of what was not, for the next attempt: consumed already, so
+  // the consumption bookkeeping (the unconsumed tail) is unchanged.
+  void rewind_request();
+  // gRFC A6: whether the attempt that ended with `status` (before the call committed) is
+  // retried, within the policy's attempts, the server's pushback, the deadline and the
+  // cluster's retry budget. kRetry sets retry_delay_.
+  enum class RetryVerdict { kNo, kRetry, kPastDeadline };
+  RetryVerdict decide_retry(wire::StatusCode status,
+                            std::optional<std::string_view> pushback_header);
+  // Sends the next attempt after retry_delay_ (the previous one is over).
+  void retry();
+  std::weak_ptr<Call*> weak_self();
 
   Worker& worker_;
   http2::ServerConnection& down_;
@@ -97,6 +110,13 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   std::optional<uint64_t> hash_key_;  // ring_hash: the hash of the configured header's value
   core::CallTracker tracker_;         // the attempt in flight, feeding the picker's load state
   std::string last_error_;
+
+  // Retries (gRFC A6 retryPolicy of the call's method config, if any).
+  const core::RetryPolicy* retry_policy_ = nullptr;
+  int retries_ = 0;               // attempts sent by the policy after the first
+  bool discard_attempt_ = false;  // a retryable Trailers-Only: retry once the stream closed
+  std::chrono::nanoseconds retry_delay_{0};
+  std::unique_ptr<asio::steady_timer> retry_timer_;
 
   // Upstream stream, while attached.
   std::shared_ptr<http2::ClientConnection> up_;

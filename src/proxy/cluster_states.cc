@@ -40,6 +40,25 @@ void make_eligible_picker(ClusterState& state, const ClusterSnapshot& cs, core::
   state.picker = core::make_picker(cs.config.policy, std::move(set), std::move(loads), random);
 }
 
+// The retry budget and throttle count over time: a reload that keeps their settings keeps them.
+void keep_retry_state(ClusterState& state, const config::Cluster& cluster,
+                      const std::unordered_map<std::string, const ClusterState*>& previous) {
+  auto it = previous.find(cluster.name);
+  const ClusterState* old = it == previous.end() ? nullptr : it->second;
+  state.budget = old && old->budget->options() == cluster.retry_budget
+                     ? old->budget
+                     : std::make_shared<core::RetryBudget>(cluster.retry_budget);
+  const auto& throttling =
+      cluster.service_config ? cluster.service_config->retry_throttling : std::nullopt;
+  if (!throttling) return;
+  const auto* old_throttling = old && old->snapshot->config.service_config
+                                   ? &old->snapshot->config.service_config->retry_throttling
+                                   : nullptr;
+  state.throttle = old && old->throttle && old_throttling && *old_throttling == throttling
+                       ? old->throttle
+                       : std::make_shared<core::RetryThrottle>(*throttling);
+}
+
 }  // namespace
 
 ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapshot,
@@ -50,7 +69,9 @@ ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapsh
     std::shared_ptr<core::EndpointLoad> load;
   };
   std::unordered_map<std::string, Kept> kept;
+  std::unordered_map<std::string, const ClusterState*> previous_by_name;
   for (const auto& old : previous) {
+    previous_by_name[old->snapshot->config.name] = old.get();
     for (size_t i = 0; i < old->pools.size(); ++i) {
       kept[old->snapshot->config.name + '|' + old->pools[i]->address()] = {old->pools[i],
                                                                            old->loads[i]};
@@ -79,6 +100,10 @@ ClusterStates build_cluster_states(const std::shared_ptr<const Snapshot>& snapsh
       state->pools.push_back(std::move(pool));
     }
     make_eligible_picker(*state, cs, random);
+    if (cs.config.service_config) {
+      state->methods = std::make_shared<const core::MethodConfigIndex>(*cs.config.service_config);
+    }
+    keep_retry_state(*state, cs.config, previous_by_name);
     next.push_back(std::move(state));
   }
   return next;

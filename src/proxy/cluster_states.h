@@ -9,6 +9,8 @@
 
 #include "core/picker.h"
 #include "core/random.h"
+#include "core/retry.h"
+#include "core/service_config.h"
 #include "http2/flow_stats.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
@@ -30,6 +32,13 @@ struct ClusterState {
   // (SIZE_MAX: not eligible). Both empty when every endpoint is eligible: the indices agree.
   std::vector<size_t> eligible;
   std::vector<size_t> picker_index;
+  // The method configs of the cluster's service_config (null: none; a route's own replaces
+  // it), and this worker's retry budget for the cluster, kept across snapshots while the
+  // cluster's budget options stay the same.
+  std::shared_ptr<const core::MethodConfigIndex> methods;
+  std::shared_ptr<core::RetryBudget> budget;
+  // retryThrottling of the cluster's service_config (null: none), kept likewise.
+  std::shared_ptr<core::RetryThrottle> throttle;
 
   size_t endpoint_of(size_t picked) const { return eligible.empty() ? picked : eligible[picked]; }
   // `tried` (endpoint indices) as the picker's indices; ineligible ones drop out.

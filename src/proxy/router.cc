@@ -21,11 +21,14 @@ Router::Router(const std::vector<config::Route>& routes,
   for (const auto& r : routes) {
     auto it = std::find(cluster_names.begin(), cluster_names.end(), r.cluster);
     if (it == cluster_names.end()) continue;  // unreachable for a validated config
-    entries_.push_back(
-        {r.match.service == "*" ? "" : r.match.service,
-         r.match.method,
-         r.match.authority,
-         {static_cast<size_t>(it - cluster_names.begin()), r.timeout, r.max_timeout}});
+    Target target{static_cast<size_t>(it - cluster_names.begin()), r.timeout, r.max_timeout,
+                  nullptr, nullptr};
+    if (r.service_config) {
+      target.service_config = std::make_shared<const core::ServiceConfig>(*r.service_config);
+      target.methods = std::make_shared<const core::MethodConfigIndex>(*target.service_config);
+    }
+    entries_.push_back({r.match.service == "*" ? "" : r.match.service, r.match.method,
+                        r.match.authority, std::move(target)});
   }
 }
 

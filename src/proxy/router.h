@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.h"
+#include "core/service_config.h"
 
 namespace sluice::proxy {
 
@@ -22,6 +24,9 @@ class Router {
     size_t cluster;              // index into the cluster list
     config::Millis timeout;      // deadline when the client sent none; 0 = none
     config::Millis max_timeout;  // cap on the deadline; 0 = none
+    // The route's own service_config (it replaces the cluster's), or null. Owns its copy.
+    std::shared_ptr<const core::ServiceConfig> service_config;
+    std::shared_ptr<const core::MethodConfigIndex> methods;
   };
 
   // The first matching route's target, or nullptr. A route's authority matches the whole

@@ -56,6 +56,14 @@ struct ClusterStats {
   const std::string name;
   // Calls routed here that never reached an endpoint (none reachable, queue full or timed out).
   StatusCounters calls_without_endpoint{};
+  // Retries of the service config's retryPolicy, by the status of the attempt they replaced,
+  // and retries the retry budget did not allow.
+  StatusCounters retries{};
+  Counter retry_budget_exhausted{0};
+  // Upstream attempts of the calls that reached an endpoint (replays and retries included):
+  // their sum and the count of such calls.
+  Counter attempts_sum{0};
+  Counter attempted_calls{0};
   // Shared with the snapshots before and after a reload, so counters of an endpoint that stays
   // keep counting.
   std::vector<std::shared_ptr<EndpointStats>> endpoints;

@@ -54,6 +54,8 @@ class Worker final : public http2::ServerConnection::Owner {
   const Snapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<ClusterState>& cluster(size_t index) { return clusters_[index]; }
   ProxyStats& stats() { return stats_; }
+  // This worker's random source (retry jitter); worker thread only.
+  core::Random& random() { return random_; }
   const WorkerFlow& flow() const { return flow_; }
   // Whether this worker's buffered bytes (both sides) are over its equal share of
   // http2.max_buffered_bytes: new streams are then refused.

@@ -22,7 +22,8 @@ struct RawH2Backend::Connection {
   RawH2Backend* backend;
   int fd;
   nghttp2_session* session = nullptr;
-  std::map<int32_t, std::string> actions;  // stream id -> x-raw-action
+  std::map<int32_t, std::string> actions;            // stream id -> x-raw-action
+  std::map<int32_t, std::string> previous_attempts;  // stream id -> grpc-previous-rpc-attempts
   std::map<int32_t, bool> body_sent;
   struct Received {
     size_t bytes = 0;
@@ -59,10 +60,11 @@ nghttp2_nv nv(const char* name, const std::string& value) {
 int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
               const uint8_t* value, size_t valuelen, uint8_t, void* user) {
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  if (std::string_view(reinterpret_cast<const char*>(name), namelen) == "x-raw-action") {
-    conn_of(user).actions[frame->hd.stream_id].assign(reinterpret_cast<const char*>(value),
-                                                      valuelen);
-  }
+  const std::string_view key(reinterpret_cast<const char*>(name), namelen);
+  const std::string text(reinterpret_cast<const char*>(value), valuelen);
+  if (key == "x-raw-action") conn_of(user).actions[frame->hd.stream_id] = text;
+  if (key == "grpc-previous-rpc-attempts")
+    conn_of(user).previous_attempts[frame->hd.stream_id] = text;
   return 0;
 }
 
@@ -85,6 +87,7 @@ int on_data_chunk(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, si
 int on_stream_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
   conn_of(user).received.erase(id);
   conn_of(user).actions.erase(id);
+  conn_of(user).previous_attempts.erase(id);
   conn_of(user).body_sent.erase(id);
   conn_of(user).responded.erase(id);
   return 0;
@@ -151,11 +154,21 @@ void RawH2Backend::Connection::respond(int32_t id) {
   const std::string status = "200", type = "application/grpc", id_value = backend->options_.id;
   const std::string bytes = std::to_string(received[id].bytes),
                     fnv = std::to_string(received[id].fnv);
-  nghttp2_nv headers[] = {nv(":status", status), nv("content-type", type),
+  const std::string previous = previous_attempts.count(id) ? previous_attempts[id] : "0";
+  nghttp2_nv headers[] = {nv(":status", status),        nv("content-type", type),
                           nv("x-backend-id", id_value), nv("x-body-bytes", bytes),
-                          nv("x-body-fnv", fnv)};
+                          nv("x-body-fnv", fnv),        nv("x-previous-rpc-attempts", previous)};
   constexpr size_t kHeaders = sizeof(headers) / sizeof(headers[0]);
-  if (auto code = code_after(action, "rst:")) {
+  const Options& o = backend->options_;
+  if (backend->failed_.load() < o.fail_first) {
+    // Trailers-Only: the response headers carry the status (and the pushback, if any).
+    ++backend->failed_;
+    const std::string code = std::to_string(o.fail_code);
+    std::vector<nghttp2_nv> only(headers, headers + kHeaders);
+    only.push_back(nv("grpc-status", code));
+    if (!o.pushback.empty()) only.push_back(nv("grpc-retry-pushback-ms", o.pushback));
+    nghttp2_submit_response(session, id, only.data(), only.size(), nullptr);
+  } else if (auto code = code_after(action, "rst:")) {
     ++backend->reset_;
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, *code);
   } else if (auto code = code_after(action, "rst-after-headers:")) {

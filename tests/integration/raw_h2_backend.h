@@ -1,8 +1,9 @@
 // A backend that speaks raw HTTP/2 (nghttp2, its own thread) for what a grpc++ server will not
 // do on demand: refuse streams (RST_STREAM REFUSED_STREAM) and reset them with any error code.
 // A request without instructions gets a plain gRPC answer: one empty message, grpc-status 0,
-// `x-backend-id: <id>`, and what it received of the request body: `x-body-bytes` (a count)
-// and `x-body-fnv` (its FNV-1a digest, payload_pattern.h, in decimal).
+// `x-backend-id: <id>`, what it received of the request body: `x-body-bytes` (a count) and
+// `x-body-fnv` (its FNV-1a digest, payload_pattern.h, in decimal), and the request's
+// grpc-previous-rpc-attempts as `x-previous-rpc-attempts` ("0" when absent).
 //
 // Instructions ride in the request metadata `x-raw-action` (the proxy forwards it):
 //   "rst:<code>"               RST_STREAM <code> (decimal) instead of any response
@@ -36,6 +37,11 @@ class RawH2Backend {
     // proxy may replay it elsewhere. Once per backend; the connection stays open for the proxy
     // to close.
     size_t goaway_after_body_bytes = 0;
+    // The first `fail_first` requests (after any refusals) get a Trailers-Only answer with
+    // grpc-status `fail_code`, and grpc-retry-pushback-ms `pushback` unless it is empty.
+    int fail_first = 0;
+    int fail_code = 14;
+    std::string pushback{};
   };
 
   // Listens on 127.0.0.1:0 and serves from a thread until destroyed.
@@ -48,6 +54,7 @@ class RawH2Backend {
   int answered() const { return answered_.load(); }
   int reset() const { return reset_.load(); }
   int goaways() const { return goaways_.load(); }
+  int failed() const { return failed_.load(); }
 
   struct Connection;  // one accepted connection (raw_h2_backend.cc)
 
@@ -64,6 +71,7 @@ class RawH2Backend {
   std::atomic<int> answered_{0};
   std::atomic<int> reset_{0};
   std::atomic<int> goaways_{0};
+  std::atomic<int> failed_{0};
   std::thread thread_;
 };
 
