@@ -28,10 +28,6 @@ using sluice::test::v1::CallRequest;
 using sluice::test::v1::CallResponse;
 using sluice::test::v1::TestService;
 
-void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout = 20s) {
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
 std::vector<TestServer> start_backends(const std::vector<std::string>& ids) {
   std::vector<TestServer> backends;
   for (const auto& id : ids) {

@@ -31,10 +31,6 @@ using sluice::test::v1::CallResponse;
 using sluice::test::v1::TestService;
 using Clock = std::chrono::steady_clock;
 
-void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout = 20s) {
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
 // Three testservers and a sluice in front of them.
 class ProxyTest : public ::testing::Test {
  protected:

@@ -32,10 +32,6 @@ using sluice::test::v1::CallRequest;
 using sluice::test::v1::CallResponse;
 using Clock = std::chrono::steady_clock;
 
-void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout = 10s) {
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
 // The value of a "Name:\t123 kB"-style line of /proc/PID/status.
 long proc_status_value(pid_t pid, const std::string& name) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");

@@ -1,6 +1,7 @@
 // Small grpc++ client helpers for tests.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,12 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address);
 // once the initial metadata arrived (a finished unary call; a stream after its first Read or
 // WaitForInitialMetadata).
 std::string backend_id(const grpc::ClientContext& ctx);
+
+// Sets the call's deadline `timeout` from now.
+inline void set_deadline(grpc::ClientContext& ctx,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+}
 
 // Every value of `key`, in order.
 std::vector<std::string> metadata_values(
