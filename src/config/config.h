@@ -89,6 +89,14 @@ struct Cluster {
   std::optional<core::ServiceConfig> service_config;
   // Retries beyond this share of the cluster's calls are not sent (docs/configuration.md).
   core::RetryBudget::Options retry_budget;
+  // Envoy's circuit breakers, over all workers: calls beyond them fail with UNAVAILABLE at once
+  // (a retry beyond max_retries is not sent). The defaults never bite in normal use.
+  struct CircuitBreakers {
+    uint64_t max_requests = 100000;  // calls in flight to the cluster
+    uint64_t max_pending = 100000;   // calls waiting for a stream slot in the cluster's pools
+    uint64_t max_retries = 1024;     // calls with a retry in progress
+    bool operator==(const CircuitBreakers&) const = default;
+  } circuit_breakers;
   std::vector<Endpoint> endpoints;
   // Set: endpoints come from discovery (and `endpoints` is empty in the file).
   std::optional<Discovery> discovery;

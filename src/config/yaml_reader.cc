@@ -31,6 +31,7 @@ constexpr uint64_t kMaxWeight = 1000000;  // as in endpoint files
 constexpr uint64_t kMaxRingSize = 8u << 20;
 constexpr uint64_t kMaxSubsetSize = 100000;
 constexpr uint64_t kMaxClients = 100000000;
+constexpr uint64_t kMaxBreakerLimit = 100000000;
 
 class Reader : NodeReader {
  public:
@@ -267,6 +268,10 @@ class Reader : NodeReader {
          {"retry_budget",
           [&](const YAML::Node& v, const std::string& p) {
             return read_retry_budget(v, p, cluster.retry_budget);
+          }},
+         {"circuit_breakers",
+          [&](const YAML::Node& v, const std::string& p) {
+            return read_circuit_breakers(v, p, cluster.circuit_breakers);
           }},
          {"endpoints",
           [&](const YAML::Node& v, const std::string& p) {
@@ -538,6 +543,22 @@ class Reader : NodeReader {
                           }},
                          {"window", [&](const YAML::Node& v, const std::string& p) {
                             return assign(duration(v, p), budget.window);
+                          }}});
+  }
+
+  MaybeError read_circuit_breakers(const YAML::Node& node, const std::string& path,
+                                   Cluster::CircuitBreakers& breakers) {
+    return read_mapping(node, path,
+                        {{"max_requests",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(number(v, p, 1, kMaxBreakerLimit), breakers.max_requests);
+                          }},
+                         {"max_pending",
+                          [&](const YAML::Node& v, const std::string& p) {
+                            return assign(number(v, p, 0, kMaxBreakerLimit), breakers.max_pending);
+                          }},
+                         {"max_retries", [&](const YAML::Node& v, const std::string& p) {
+                            return assign(number(v, p, 0, kMaxBreakerLimit), breakers.max_retries);
                           }}});
   }
 

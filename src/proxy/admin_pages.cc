@@ -238,6 +238,15 @@ std::string render_metrics(const Snapshot& snapshot, const ProxyStats& stats,
     w.sample("sluice_retry_budget_exhausted_total", {{"cluster", c.stats->name}},
              read(c.stats->retry_budget_exhausted));
   }
+  w.family("sluice_circuit_breaker_overflow_total", "counter",
+           "Calls turned away (UNAVAILABLE) or retries not sent at a circuit breaker's limit.");
+  for (const auto& c : snapshot.clusters) {
+    for (size_t k = 0; k < c.stats->breaker_overflows.size(); ++k) {
+      w.sample("sluice_circuit_breaker_overflow_total",
+               {{"cluster", c.stats->name}, {"kind", kBreakerKindNames[k]}},
+               read(c.stats->breaker_overflows[k]));
+    }
+  }
   w.family("sluice_call_attempts", "summary",
            "Upstream attempts per call that reached an endpoint (replays and retries included).");
   for (const auto& c : snapshot.clusters) {

@@ -89,6 +89,7 @@ void Call::on_request_headers(bool end_stream) {
       methods ? methods->find(parsed->service, parsed->method) : nullptr;
   if (!set_deadline(*target, method_config)) return;
   cluster_ = cluster;
+  if (!enter_breaker(BreakerKind::kRequests)) return;
   if (method_config && method_config->retry) retry_policy_ = &*method_config->retry;
   cluster_->budget->record_call(now_nanos());
   const core::PolicyConfig& policy = cluster_->snapshot->config.policy;
@@ -201,7 +202,14 @@ void Call::route_upstream() {
     UpstreamPool& pool = *cluster_->pools[index];
     queued_in_ = &pool;  // until attach() says otherwise
     auto assigned = pool.assign(this);
-    if (assigned) return;
+    if (assigned) {
+      // Queued for a stream slot (not attached at once): the pending breaker counts it (and
+      // fails the call when the cluster is at its limit).
+      if (queued_in_ != nullptr && !in_breaker_[static_cast<size_t>(BreakerKind::kPending)]) {
+        enter_breaker(BreakerKind::kPending);
+      }
+      return;
+    }
     if (!again) tried_.remove(index);
     skipped_now.add(index);
     endpoint_ = previous;
@@ -217,6 +225,7 @@ void Call::route_upstream() {
 
 void Call::attach(const std::shared_ptr<http2::ClientConnection>& conn) {
   queued_in_ = nullptr;
+  leave_pending();
   up_ = conn;
   upstream_deferred_ = false;
   EndpointStats& es = endpoint_stats();
@@ -262,6 +271,7 @@ EndpointStats& Call::endpoint_stats() { return *cluster_->snapshot->stats->endpo
 
 void Call::on_pool_failure(const std::string& reason) {
   queued_in_ = nullptr;
+  leave_pending();
   last_error_ = reason;
   route_upstream();
 }
@@ -354,9 +364,20 @@ Call::RetryVerdict Call::decide_retry(StatusCode status,
     return RetryVerdict::kPastDeadline;
   }
   ClusterStats& stats = *cluster_->snapshot->stats;
+  const auto retrying = static_cast<size_t>(BreakerKind::kRetries);
+  if (!in_breaker_[retrying] &&
+      read(stats.retrying) >=
+          static_cast<int64_t>(cluster_->snapshot->config.circuit_breakers.max_retries)) {
+    bump(stats.breaker_overflows[retrying]);
+    return RetryVerdict::kNo;
+  }
   if (!cluster_->budget->try_spend(now_nanos())) {
     bump(stats.retry_budget_exhausted);
     return RetryVerdict::kNo;
+  }
+  if (!in_breaker_[retrying]) {
+    add(stats.retrying, 1);
+    in_breaker_[retrying] = true;
   }
   bump(stats.retries[static_cast<size_t>(status)]);
   ++retries_;
@@ -378,6 +399,49 @@ void Call::retry() {
     if (ec || !call || (*call)->response_done_) return;  // cancelled, or ended meanwhile
     (*call)->route_upstream();
   });
+}
+
+bool Call::enter_breaker(BreakerKind kind) {
+  ClusterStats& stats = *cluster_->snapshot->stats;
+  const auto& limits = cluster_->snapshot->config.circuit_breakers;
+  Gauge& count = kind == BreakerKind::kRequests  ? stats.requests_in_flight
+                 : kind == BreakerKind::kPending ? stats.pending
+                                                 : stats.retrying;
+  const uint64_t limit = kind == BreakerKind::kRequests  ? limits.max_requests
+                         : kind == BreakerKind::kPending ? limits.max_pending
+                                                         : limits.max_retries;
+  const auto k = static_cast<size_t>(kind);
+  if (read(count) >= static_cast<int64_t>(limit)) {
+    bump(stats.breaker_overflows[k]);
+    if (queued_in_ != nullptr) {
+      queued_in_->cancel(this);
+      queued_in_ = nullptr;
+    }
+    fail(StatusCode::kUnavailable, "cluster " + stats.name + ": circuit breaker max_" +
+                                       kBreakerKindNames[k] + " (" + std::to_string(limit) +
+                                       ") reached");
+    return false;
+  }
+  add(count, 1);
+  in_breaker_[k] = true;
+  return true;
+}
+
+void Call::leave_pending() {
+  const auto k = static_cast<size_t>(BreakerKind::kPending);
+  if (!in_breaker_[k]) return;
+  add(cluster_->snapshot->stats->pending, -1);
+  in_breaker_[k] = false;
+}
+
+void Call::release_breakers() {
+  if (cluster_ == nullptr) return;
+  ClusterStats& stats = *cluster_->snapshot->stats;
+  Gauge* counts[] = {&stats.requests_in_flight, &stats.pending, &stats.retrying};
+  for (size_t k = 0; k < in_breaker_.size(); ++k) {
+    if (in_breaker_[k]) add(*counts[k], -1);
+    in_breaker_[k] = false;
+  }
 }
 
 std::weak_ptr<Call*> Call::weak_self() {
@@ -574,6 +638,7 @@ void Call::detach_upstream(uint32_t reset_code) {
   if (queued_in_) {
     queued_in_->cancel(this);
     queued_in_ = nullptr;
+    leave_pending();
   }
   if (!up_) return;
   if (reset_code != 0) up_->reset_stream(up_id_, reset_code);
@@ -601,6 +666,7 @@ void Call::on_downstream_closed(uint32_t error_code) {
     if (cluster_->throttle && status_ == StatusCode::kOk) cluster_->throttle->record_success();
     count_outcome();
   }
+  release_breakers();
   delete this;
 }
 

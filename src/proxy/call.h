@@ -4,6 +4,7 @@
 // A call lives until its downstream stream closes; then it deletes itself.
 #pragma once
 
+#include <array>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "http2/grpc/status.h"
 #include "http2/server_connection.h"
 #include "proxy/router.h"
+#include "proxy/stats.h"
 #include "proxy/upstream_pool.h"
 
 namespace sluice::proxy {
@@ -90,6 +92,11 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
                             std::optional<std::string_view> pushback_header);
   // Sends the next attempt after retry_delay_ (the previous one is over).
   void retry();
+  // Circuit breakers: false (and the call failed, counted) when the cluster is at `kind`'s
+  // limit; else the call counts toward it until it ends (release_breakers).
+  bool enter_breaker(BreakerKind kind);
+  void leave_pending();
+  void release_breakers();
   std::weak_ptr<Call*> weak_self();
 
   Worker& worker_;
@@ -117,6 +124,7 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   bool discard_attempt_ = false;  // a retryable Trailers-Only: retry once the stream closed
   std::chrono::nanoseconds retry_delay_{0};
   std::unique_ptr<asio::steady_timer> retry_timer_;
+  std::array<bool, 3> in_breaker_{};  // counted toward each BreakerKind's limit
 
   // Upstream stream, while attached.
   std::shared_ptr<http2::ClientConnection> up_;

@@ -51,6 +51,10 @@ struct EndpointStats {
   std::string last_check_detail;
 };
 
+// What a circuit breaker limits (ClusterStats::breaker_overflows, the metric's `kind`).
+enum class BreakerKind { kRequests, kPending, kRetries };
+inline constexpr const char* kBreakerKindNames[] = {"requests", "pending", "retries"};
+
 struct ClusterStats {
   explicit ClusterStats(std::string n) : name(std::move(n)) {}
   const std::string name;
@@ -64,6 +68,12 @@ struct ClusterStats {
   // their sum and the count of such calls.
   Counter attempts_sum{0};
   Counter attempted_calls{0};
+  // Circuit breakers (config::Cluster::CircuitBreakers), over all workers: what each limit
+  // counts now, and the calls turned away by each (BreakerKind order).
+  Gauge requests_in_flight{0};
+  Gauge pending{0};
+  Gauge retrying{0};
+  std::array<Counter, 3> breaker_overflows{};
   // Shared with the snapshots before and after a reload, so counters of an endpoint that stays
   // keep counting.
   std::vector<std::shared_ptr<EndpointStats>> endpoints;

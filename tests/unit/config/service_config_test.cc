@@ -101,6 +101,29 @@ clusters:
   EXPECT_EQ(config.clusters[1].retry_budget.window, 30s);
 }
 
+TEST(ServiceConfig, CircuitBreakersDefaultHighAndCanBeSet) {
+  const Config config = parse_ok(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+routes: [{cluster: a}]
+clusters:
+  - {name: a, endpoints: [127.0.0.1:1]}
+  - name: b
+    circuit_breakers: {max_requests: 500, max_pending: 0, max_retries: 3}
+    endpoints: [127.0.0.1:1]
+)");
+  EXPECT_EQ(config.clusters[0].circuit_breakers, Cluster::CircuitBreakers{});
+  EXPECT_EQ(config.clusters[0].circuit_breakers.max_requests, 100000u);
+  EXPECT_EQ(config.clusters[0].circuit_breakers.max_retries, 1024u);
+  EXPECT_EQ(config.clusters[1].circuit_breakers,
+            (Cluster::CircuitBreakers{.max_requests = 500, .max_pending = 0, .max_retries = 3}));
+  const ConfigError e = parse_error(R"(
+listeners: [{name: main, address: 127.0.0.1:8080}]
+clusters: [{name: a, circuit_breakers: {max_requests: 0}, endpoints: [127.0.0.1:1]}]
+)");
+  EXPECT_EQ(e.field, "clusters[0].circuit_breakers.max_requests");
+  EXPECT_NE(e.message.find("between 1 and"), std::string::npos) << e.message;
+}
+
 // The error's line, for service configs in a block scalar starting on line 4.
 int error_line(const std::string& json_body) {
   const std::string yaml =
