@@ -23,14 +23,6 @@ using namespace std::chrono_literals;
 using sluice::test::v1::CallRequest;
 using sluice::test::v1::CallResponse;
 
-// simple_config (one worker) with extra keys in the cluster.
-std::string config_with(const std::vector<std::string>& endpoints, const std::string& keys) {
-  std::string yaml = SluiceProcess::simple_config(endpoints, 1);
-  const std::string anchor = "    connect_timeout: 1s\n";
-  yaml.replace(yaml.find(anchor), anchor.size(), anchor + keys);
-  return yaml;
-}
-
 long overflows(const SluiceProcess& proxy, const std::string& kind) {
   return proxy.metric("sluice_circuit_breaker_overflow_total{cluster=\"backends\",kind=\"" + kind +
                       "\"}");
@@ -67,8 +59,8 @@ std::pair<int, int> ok_and_refused(const std::vector<AsyncUnaryCalls::Result>& r
 TEST(ProxyCircuitBreaker, MaxRequestsTurnsAwayTheCallsBeyondIt) {
   auto backend = TestServer::start("b0");
   ASSERT_TRUE(backend) << backend.error();
-  auto proxy = SluiceProcess::start(
-      config_with({backend->address()}, "    circuit_breakers: {max_requests: 2}\n"));
+  auto proxy = SluiceProcess::start(SluiceProcess::simple_config(
+      {backend->address()}, 1, "    circuit_breakers: {max_requests: 2}\n"));
   ASSERT_TRUE(proxy) << proxy.error();
   const auto [ok, refused] = ok_and_refused(concurrent_calls(*proxy, 5, 500), "max_requests (2)");
   EXPECT_EQ(ok, 2);
@@ -86,9 +78,9 @@ TEST(ProxyCircuitBreaker, MaxPendingTurnsAwayTheCallsThatWouldWaitBeyondIt) {
   // would wait beyond max_pending 1.
   auto backend = TestServer::start("b0", {"--max-concurrent-streams", "1"});
   ASSERT_TRUE(backend) << backend.error();
-  auto proxy = SluiceProcess::start(
-      config_with({backend->address()},
-                  "    max_connections_per_endpoint: 1\n    circuit_breakers: {max_pending: 1}\n"));
+  auto proxy = SluiceProcess::start(SluiceProcess::simple_config(
+      {backend->address()}, 1,
+      "    max_connections_per_endpoint: 1\n    circuit_breakers: {max_pending: 1}\n"));
   ASSERT_TRUE(proxy) << proxy.error();
   // A first call teaches the pool the backend's SETTINGS (until then it assumes 100 streams).
   ASSERT_EQ(ok_and_refused(concurrent_calls(*proxy, 1, 0), "").first, 1);
@@ -107,7 +99,8 @@ TEST(ProxyCircuitBreaker, MaxRetriesHoldsBackTheRetry) {
       "\"maxAttempts\": 3, \"initialBackoff\": \"0.01s\", \"maxBackoff\": \"0.1s\", "
       "\"backoffMultiplier\": 2, \"retryableStatusCodes\": [\"UNAVAILABLE\"]}}]}'\n"
       "    circuit_breakers: {max_retries: 0}\n";
-  auto proxy = SluiceProcess::start(config_with({(*failing)->address()}, retry_policy));
+  auto proxy =
+      SluiceProcess::start(SluiceProcess::simple_config({(*failing)->address()}, 1, retry_policy));
   ASSERT_TRUE(proxy) << proxy.error();
   auto r = raw_grpc_request(proxy->address(), "/sluice.test.v1.TestService/Unary", "", 5s);
   ASSERT_TRUE(r) << r.error();

@@ -122,11 +122,9 @@ TEST_F(ReloadTest, ThreeHundredReloadsUnderLoadLoseNoCallAndLeakNothing) {
   constexpr int kReloads = 300;
   [[maybe_unused]] long rss_after_warmup = 0;
   for (int i = 1; i <= kReloads; ++i) {
-    std::string yaml = SluiceProcess::simple_config(sets[i % sets.size()]);
-    const std::string anchor = "    connect_timeout: 1s\n";
-    yaml.replace(yaml.find(anchor), anchor.size(),
-                 anchor + "    policy: " + policies[(i / sets.size()) % 5] + "\n");
-    proxy_->rewrite_config(yaml);
+    proxy_->rewrite_config(SluiceProcess::simple_config(
+        sets[i % sets.size()], 1,
+        std::string("    policy: ") + policies[(i / sets.size()) % 5] + "\n"));
     const size_t calls_before = load.succeeded();
     if (i % 2 == 0) {
       ASSERT_TRUE(proxy_->process().send_signal(SIGHUP));

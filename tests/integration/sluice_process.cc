@@ -15,14 +15,16 @@
 
 namespace sluice::testing {
 
-std::string SluiceProcess::simple_config(const std::vector<std::string>& endpoints, int workers) {
+std::string SluiceProcess::simple_config(const std::vector<std::string>& endpoints, int workers,
+                                         const std::string& cluster_keys) {
   std::ostringstream y;
   y << "workers: " << workers << "\n"
     << "drain_timeout: 5s\n"
     << "admin: {address: 127.0.0.1:0}\n"
     << "listeners:\n  - name: main\n    address: 127.0.0.1:0\n"
     << "routes:\n  - match: {service: sluice.test.v1.TestService}\n    cluster: backends\n"
-    << "clusters:\n  - name: backends\n    connect_timeout: 1s\n    endpoints:\n";
+    << "clusters:\n  - name: backends\n    connect_timeout: 1s\n"
+    << cluster_keys << "    endpoints:\n";
   for (const auto& e : endpoints) y << "      - " << e << "\n";
   return y.str();
 }

@@ -18,8 +18,10 @@ class SluiceProcess {
   static Expected<SluiceProcess, std::string> start(const std::string& yaml,
                                                     const std::vector<std::string>& extra = {});
   // A config with one listener, the admin endpoint and one round-robin cluster "backends"
-  // with these endpoints, routed for every service.
-  static std::string simple_config(const std::vector<std::string>& endpoints, int workers = 1);
+  // with these endpoints, routed for every service; `cluster_keys` (YAML lines indented by four
+  // spaces, e.g. "    policy: random\n") go into the cluster.
+  static std::string simple_config(const std::vector<std::string>& endpoints, int workers = 1,
+                                   const std::string& cluster_keys = "");
   // Two workers, one listener, the admin endpoint, and one cluster "backends" whose endpoints
   // come from `discovery` (a YAML flow mapping such as "{type: file, path: /tmp/x.yaml}").
   static std::string discovery_config(const std::string& discovery);
