@@ -365,9 +365,7 @@ Call::RetryVerdict Call::decide_retry(StatusCode status,
   }
   ClusterStats& stats = *cluster_->snapshot->stats;
   const auto retrying = static_cast<size_t>(BreakerKind::kRetries);
-  if (!in_breaker_[retrying] &&
-      read(stats.retrying) >=
-          static_cast<int64_t>(cluster_->snapshot->config.circuit_breakers.max_retries)) {
+  if (!in_breaker_[retrying] && breaker_full(BreakerKind::kRetries)) {
     bump(stats.breaker_overflows[retrying]);
     return RetryVerdict::kNo;
   }
@@ -376,7 +374,7 @@ Call::RetryVerdict Call::decide_retry(StatusCode status,
     return RetryVerdict::kNo;
   }
   if (!in_breaker_[retrying]) {
-    add(stats.retrying, 1);
+    add(breaker_count(BreakerKind::kRetries), 1);
     in_breaker_[retrying] = true;
   }
   bump(stats.retries[static_cast<size_t>(status)]);
@@ -401,28 +399,39 @@ void Call::retry() {
   });
 }
 
-bool Call::enter_breaker(BreakerKind kind) {
+Gauge& Call::breaker_count(BreakerKind kind) {
   ClusterStats& stats = *cluster_->snapshot->stats;
+  return kind == BreakerKind::kRequests  ? stats.requests_in_flight
+         : kind == BreakerKind::kPending ? stats.pending
+                                         : stats.retrying;
+}
+
+uint64_t Call::breaker_limit(BreakerKind kind) const {
   const auto& limits = cluster_->snapshot->config.circuit_breakers;
-  Gauge& count = kind == BreakerKind::kRequests  ? stats.requests_in_flight
-                 : kind == BreakerKind::kPending ? stats.pending
-                                                 : stats.retrying;
-  const uint64_t limit = kind == BreakerKind::kRequests  ? limits.max_requests
-                         : kind == BreakerKind::kPending ? limits.max_pending
-                                                         : limits.max_retries;
+  return kind == BreakerKind::kRequests  ? limits.max_requests
+         : kind == BreakerKind::kPending ? limits.max_pending
+                                         : limits.max_retries;
+}
+
+bool Call::breaker_full(BreakerKind kind) {
+  return read(breaker_count(kind)) >= static_cast<int64_t>(breaker_limit(kind));
+}
+
+bool Call::enter_breaker(BreakerKind kind) {
   const auto k = static_cast<size_t>(kind);
-  if (read(count) >= static_cast<int64_t>(limit)) {
+  if (breaker_full(kind)) {
+    ClusterStats& stats = *cluster_->snapshot->stats;
     bump(stats.breaker_overflows[k]);
     if (queued_in_ != nullptr) {
       queued_in_->cancel(this);
       queued_in_ = nullptr;
     }
     fail(StatusCode::kUnavailable, "cluster " + stats.name + ": circuit breaker max_" +
-                                       kBreakerKindNames[k] + " (" + std::to_string(limit) +
-                                       ") reached");
+                                       kBreakerKindNames[k] + " (" +
+                                       std::to_string(breaker_limit(kind)) + ") reached");
     return false;
   }
-  add(count, 1);
+  add(breaker_count(kind), 1);
   in_breaker_[k] = true;
   return true;
 }
@@ -430,17 +439,16 @@ bool Call::enter_breaker(BreakerKind kind) {
 void Call::leave_pending() {
   const auto k = static_cast<size_t>(BreakerKind::kPending);
   if (!in_breaker_[k]) return;
-  add(cluster_->snapshot->stats->pending, -1);
+  add(breaker_count(BreakerKind::kPending), -1);
   in_breaker_[k] = false;
 }
 
 void Call::release_breakers() {
   if (cluster_ == nullptr) return;
-  ClusterStats& stats = *cluster_->snapshot->stats;
-  Gauge* counts[] = {&stats.requests_in_flight, &stats.pending, &stats.retrying};
-  for (size_t k = 0; k < in_breaker_.size(); ++k) {
-    if (in_breaker_[k]) add(*counts[k], -1);
-    in_breaker_[k] = false;
+  for (auto kind : {BreakerKind::kRequests, BreakerKind::kPending, BreakerKind::kRetries}) {
+    auto& counted = in_breaker_[static_cast<size_t>(kind)];
+    if (counted) add(breaker_count(kind), -1);
+    counted = false;
   }
 }
 

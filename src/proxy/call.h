@@ -95,6 +95,10 @@ class Call final : public http2::ServerStream, public http2::ClientStream, publi
   // Circuit breakers: false (and the call failed, counted) when the cluster is at `kind`'s
   // limit; else the call counts toward it until it ends (release_breakers).
   bool enter_breaker(BreakerKind kind);
+  // The cluster's count and limit for `kind`, and whether the count is at the limit.
+  Gauge& breaker_count(BreakerKind kind);
+  uint64_t breaker_limit(BreakerKind kind) const;
+  bool breaker_full(BreakerKind kind);
   void leave_pending();
   void release_breakers();
   std::weak_ptr<Call*> weak_self();

@@ -43,6 +43,13 @@ std::string retry_service_config(int max_attempts, const std::string& initial_ba
          "          \"retryableStatusCodes\": [\"UNAVAILABLE\"]}}]}\n";
 }
 
+// A proxy whose cluster "backends" (these endpoints) retries UNAVAILABLE up to `max_attempts`.
+Expected<SluiceProcess, std::string> retrying_proxy(const std::vector<std::string>& endpoints,
+                                                    int max_attempts, int workers = 1) {
+  return SluiceProcess::start(
+      SluiceProcess::simple_config(endpoints, workers, retry_service_config(max_attempts)));
+}
+
 std::unique_ptr<RawH2Backend> raw(RawH2Backend::Options options) {
   auto b = RawH2Backend::start(std::move(options));
   EXPECT_TRUE(b) << b.error();
@@ -59,8 +66,7 @@ TEST(ProxyRetry, ARetryableTrailersOnlyAnswerIsRetriedOnAnotherEndpoint) {
   auto failing = raw({.id = "failing", .fail_first = 1000000});
   auto good = raw({.id = "good"});
   ASSERT_TRUE(failing && good);
-  auto proxy = SluiceProcess::start(SluiceProcess::simple_config(
-      {failing->address(), good->address()}, 1, retry_service_config(3)));
+  auto proxy = retrying_proxy({failing->address(), good->address()}, 3);
   ASSERT_TRUE(proxy) << proxy.error();
   int retried = 0;
   for (int i = 0; i < 20; ++i) {
@@ -85,8 +91,7 @@ TEST(ProxyRetry, ARetryableTrailersOnlyAnswerIsRetriedOnAnotherEndpoint) {
 TEST(ProxyRetry, MaxAttemptsBoundsTheTriesAndTheLastStatusIsForwarded) {
   auto failing = raw({.id = "failing", .fail_first = 1000000});
   ASSERT_TRUE(failing);
-  auto proxy = SluiceProcess::start(
-      SluiceProcess::simple_config({failing->address()}, 1, retry_service_config(3)));
+  auto proxy = retrying_proxy({failing->address()}, 3);
   ASSERT_TRUE(proxy) << proxy.error();
   auto r = raw_grpc_request(proxy->address(), kUnary, "", 5s);
   ASSERT_TRUE(r) << r.error();
@@ -101,8 +106,7 @@ TEST(ProxyRetry, TheServersPushbackSetsTheDelayAndANegativeOneStopsRetries) {
   {
     auto failing = raw({.id = "failing", .fail_first = 1, .pushback = "300"});
     ASSERT_TRUE(failing);
-    auto proxy = SluiceProcess::start(
-        SluiceProcess::simple_config({failing->address()}, 1, retry_service_config(3)));
+    auto proxy = retrying_proxy({failing->address()}, 3);
     ASSERT_TRUE(proxy) << proxy.error();
     const auto sent = Clock::now();
     auto r = raw_grpc_request(proxy->address(), kUnary, "", 5s);
@@ -116,8 +120,7 @@ TEST(ProxyRetry, TheServersPushbackSetsTheDelayAndANegativeOneStopsRetries) {
   {
     auto failing = raw({.id = "failing", .fail_first = 1, .pushback = "-1"});
     ASSERT_TRUE(failing);
-    auto proxy = SluiceProcess::start(
-        SluiceProcess::simple_config({failing->address()}, 1, retry_service_config(3)));
+    auto proxy = retrying_proxy({failing->address()}, 3);
     ASSERT_TRUE(proxy) << proxy.error();
     auto r = raw_grpc_request(proxy->address(), kUnary, "", 5s);
     ASSERT_TRUE(r) << r.error();
@@ -133,8 +136,7 @@ TEST(ProxyRetry, NoAttemptStartsAfterTheDeadline) {
   // the call ends at once with DEADLINE_EXCEEDED instead of waiting for nothing.
   auto failing = raw({.id = "failing", .fail_first = 1000000, .pushback = "500"});
   ASSERT_TRUE(failing);
-  auto proxy = SluiceProcess::start(
-      SluiceProcess::simple_config({failing->address()}, 1, retry_service_config(5)));
+  auto proxy = retrying_proxy({failing->address()}, 5);
   ASSERT_TRUE(proxy) << proxy.error();
   const auto sent = Clock::now();
   auto r = raw_h2_request(proxy->address(),
@@ -161,8 +163,7 @@ TEST(ProxyRetry, AStreamIsRetriedBeforeItCommitsAndNeverAfterItsFirstMessage) {
   ASSERT_TRUE(backend) << backend.error();
   {
     // Before commit: the failing backend's Trailers-Only is retried on the other.
-    auto proxy = SluiceProcess::start(SluiceProcess::simple_config(
-        {failing->address(), backend->address()}, 1, retry_service_config(3)));
+    auto proxy = retrying_proxy({failing->address(), backend->address()}, 3);
     ASSERT_TRUE(proxy) << proxy.error();
     auto stub = sluice::test::v1::TestService::NewStub(make_channel(proxy->address()));
     for (int i = 0; i < 2; ++i) {
@@ -184,8 +185,7 @@ TEST(ProxyRetry, AStreamIsRetriedBeforeItCommitsAndNeverAfterItsFirstMessage) {
   }
   {
     // After the first message the call is committed: a failure in its trailers is final.
-    auto proxy = SluiceProcess::start(
-        SluiceProcess::simple_config({backend->address()}, 1, retry_service_config(3)));
+    auto proxy = retrying_proxy({backend->address()}, 3);
     ASSERT_TRUE(proxy) << proxy.error();
     auto before = backend->stats();
     ASSERT_TRUE(before) << before.error();
@@ -220,8 +220,7 @@ TEST(ProxyRetry, AKilledBackendUnderLoadFailsNoCall) {
     addresses.push_back(s->address());
     backends.push_back(std::move(*s));
   }
-  auto proxy =
-      SluiceProcess::start(SluiceProcess::simple_config(addresses, 2, retry_service_config(3)));
+  auto proxy = retrying_proxy(addresses, 3, 2);
   ASSERT_TRUE(proxy) << proxy.error();
   RecordingLoad load(make_channel(proxy->address()), 16, 20);
   ASSERT_TRUE(wait_until([&] { return load.counts()["b0"] > 100; }));
@@ -250,8 +249,7 @@ TEST(ProxyRetry, RetriesOfAFailingBackendStayWithinTheBudget) {
     addresses.push_back(s->address());
     backends.push_back(std::move(*s));
   }
-  auto proxy =
-      SluiceProcess::start(SluiceProcess::simple_config(addresses, 1, retry_service_config(5)));
+  auto proxy = retrying_proxy(addresses, 5);
   ASSERT_TRUE(proxy) << proxy.error();
   RecordingLoad load(make_channel(proxy->address()), 8, 0);
   ASSERT_TRUE(wait_until([&] { return load.succeeded() + load.failures().size() >= 3000; }, 30s));
